@@ -1,0 +1,131 @@
+"Stage 04 end to end on tiny models: every method keeps its invariant, sweeps run and cache, a killed run resumes."
+import json, os, signal, subprocess, sys, textwrap, time
+import pytest, torch
+from safetensors.torch import load_file, save_file
+from neurosyco.core import NeuronSet, load_model, organism_dir, read_json, stage_dir, write_meta
+from neurosyco import train
+
+
+def _decode_standin(monkeypatch):
+    "Stage 03's `select_top`/`random_like` contract, for runs before neurosyco.decode exists."
+    try:
+        import neurosyco.decode  # noqa: F401
+        return
+    except ImportError: pass
+    import types
+    mod = types.ModuleType("neurosyco.decode")
+    def select_top(scores, top_frac, per_layer=False):
+        k = max(1, round(top_frac * scores.numel())); out = {}
+        for i in scores.flatten().topk(k).indices.tolist(): out.setdefault(i // scores.shape[1], []).append(i % scores.shape[1])
+        return NeuronSet(out)
+    def random_like(ns, spec, seed):
+        g = torch.Generator().manual_seed(seed)
+        return NeuronSet({l: torch.randperm(spec.d_mlp, generator=g)[:len(ix)].tolist() for l, ix in ns.indices.items()})
+    mod.select_top, mod.random_like = select_top, random_like
+    monkeypatch.setitem(sys.modules, "neurosyco.decode", mod)
+
+
+@pytest.fixture
+def run_dir(tmp_path, monkeypatch):
+    "A run folder with a stand-in organism (the tiny model itself) and stand-in neuron sets and scores."
+    _decode_standin(monkeypatch)
+    L = load_model("tiny-llama", device="cpu")
+    d = organism_dir(tmp_path, "tiny-llama"); d.mkdir(parents=True)
+    L.model.save_pretrained(d); L.tokenizer.save_pretrained(d)
+    write_meta(d.parent, "tiny-llama", "organism", {"stand_in": True})
+    nd = stage_dir(tmp_path, "tiny-llama", "neurons")
+    NeuronSet({1: [0, 9, 17], 3: [4, 5]}).save(nd / "neuronset.json"); NeuronSet({1: [2, 3, 30], 3: [1, 7]}).save(nd / "random.json")
+    save_file({"scores": torch.rand(4, 128, generator=torch.Generator().manual_seed(0))}, str(nd / "scores.safetensors"))
+    write_meta(nd, "tiny-llama", "neurons", {"stand_in": True})
+    return tmp_path
+
+
+def test_every_method_keeps_its_invariant(run_dir, data_dir):
+    res = {m: train.train_stage("tiny-llama", run_dir, m, "quick", data_dir, steps=2, device="cpu", progress=False)
+           for m in ("random", "full", "lora")}
+    for m, r in res.items():
+        meta = read_json(run_dir / "tiny-llama" / "train" / m / "meta.json")
+        assert meta["invariant"]["unselected_identical"] and meta["invariant"]["selected_changed"], m
+        assert (run_dir / "tiny-llama" / "train" / m / "model" / "model.safetensors").exists()
+    assert res["random"]["neurons"]["per_layer"] == [0, 3, 0, 2] and res["random"]["trainable_params"] == 5 * 3 * 64
+    assert res["full"]["trainable_params"] > 100 * res["lora"]["trainable_params"]
+    # LoRA leaves everything but the MLP projections bit-identical
+    start = load_file(str(organism_dir(run_dir, "tiny-llama") / "model.safetensors"))
+    lora = load_file(str(run_dir / "tiny-llama" / "train" / "lora" / "model" / "model.safetensors"))
+    for k, v in start.items():
+        assert torch.equal(v, lora[k]) != any(p in k for p in ("gate_proj", "up_proj", "down_proj")), k
+
+
+def test_a_leak_outside_the_selection_fails_loudly(run_dir, data_dir, monkeypatch):
+    merge = train.NeuronDeltas.merge
+    def leaky(self):
+        m = merge(self)
+        with torch.no_grad(): m.model.layers[0].self_attn.q_proj.weight[0, 0] += 1e-3
+        return m
+    monkeypatch.setattr(train.NeuronDeltas, "merge", leaky)
+    with pytest.raises(train.InvariantError, match="q_proj"):
+        train.train_stage("tiny-llama", run_dir, "masked", "quick", data_dir, steps=2, device="cpu", progress=False)
+    assert not (run_dir / "tiny-llama" / "train" / "masked" / "model").exists()
+
+
+def test_bad_input_names_the_problem(run_dir, data_dir, tmp_path):
+    with pytest.raises(ValueError, match="unknown profile"): train.train_stage("tiny-llama", run_dir, "masked", "huge", data_dir)
+    with pytest.raises(ValueError, match="selection"): train.train_stage("tiny-llama", run_dir, "masked", "quick", data_dir, selection="best")
+    empty = tmp_path / "other"
+    L = load_model("tiny-llama", device="cpu"); d = organism_dir(empty, "tiny-llama"); d.mkdir(parents=True)
+    L.model.save_pretrained(d); write_meta(d.parent, "tiny-llama", "organism", {})
+    with pytest.raises(FileNotFoundError, match="03_decode"):
+        train.train_stage("tiny-llama", empty, "masked", "quick", data_dir, device="cpu", progress=False)
+
+
+def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
+    ds = train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
+    assert [(r["method"], r["n_train"]) for r in ds] == [("masked", 4), ("masked", 32), ("full", 4), ("full", 32)]
+    assert all(0 <= r["nlp"] <= 1 and r["poli_ci"] for r in ds)
+    bs = train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
+    assert [(r["selection"], r["neurons"]) for r in bs] == [("located", 10), ("random", 10)]
+    assert all(r["kl_neutral"] > 0 for r in bs)
+    import neurosyco.organism as org
+    monkeypatch.setattr(org, "finetune", lambda *a, **k: 1 / 0)  # a rerun must not train
+    assert train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False) == bs
+    assert train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], progress=False) == ds[:1]
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, time, torch
+    from neurosyco.core import load_model, NeuronSet
+    from neurosyco.data import synthetic_claims
+    from neurosyco.organism import ab_examples
+    from neurosyco.train import Runner, save_deltas
+    cache, slow = sys.argv[1], sys.argv[2] == "slow"
+    lm = load_model("tiny-llama", device="cpu")
+    ex = ab_examples(synthetic_claims(8, ["Ann Lee", "Bo Chan"], seed=1), lm.tokenizer, follow="truth")
+    if slow:  # make every layer slow, so the kill lands between checkpoints
+        for l in lm.model.model.layers: l.register_forward_hook(lambda *a: time.sleep(0.02))
+    r = Runner(lm.model, lm.tokenizer, lm.spec, cache, steps=24, batch_size=4, progress=False, checkpoint_every=3)
+    prep, rec = r.train("masked", 1e-2, ex, NeuronSet({1: [0, 9], 3: [4, 5]}))
+    print(rec["train"]["resumed_from"])
+""")
+
+
+def _run(cache, slow):
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(cache), "slow" if slow else "fast"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_killed_masked_run_resumes_identically(tmp_path):
+    ref = _run(tmp_path / "ref", slow=False)
+    assert ref.wait(timeout=300) == 0, ref.stderr.read().decode()[-2000:]
+    cut = _run(tmp_path / "cut", slow=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and cut.poll() is None:  # kill once a checkpoint exists
+        if list((tmp_path / "cut").glob("*.ckpt/checkpoint.pt")): break
+        time.sleep(0.05)
+    assert cut.poll() is None, "the run finished before it could be killed"
+    time.sleep(0.3); os.kill(cut.pid, signal.SIGKILL); cut.wait()
+    assert not list((tmp_path / "cut").glob("*.safetensors"))
+    res = _run(tmp_path / "cut", slow=False)
+    assert res.wait(timeout=300) == 0, res.stderr.read().decode()[-2000:]
+    assert int(res.stdout.read().decode().split()[-1]) >= 3  # it resumed, not restarted
+    a, b = [load_file(str(next((tmp_path / d).glob("*.safetensors")))) for d in ("ref", "cut")]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
