@@ -424,7 +424,7 @@ PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items pe
                   lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0,
                   sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=16,
-                 lrs={"full": [1e-4, 3e-4], "lora": [1e-3, 3e-3], "neurons": [2e-3, 6e-3]}, lora_r=8, weight_decay=0.0,
+                 lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3, 6e-3]}, lora_r=8, weight_decay=0.0,
                  sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=16, n_kl=16, bench_steps=3),
 }
 
