@@ -11,7 +11,7 @@ import numpy as np, torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
-from .core import (Timer, atomic_path, layers, read_json, resolve_device, set_seed, stage_dir, start_model,
+from .core import (check_params, Timer, atomic_path, layers, read_json, resolve_device, set_seed, stage_dir, start_model,
                             write_json, write_meta, organism_dir, model_slug)
 from .data import (DATASETS, load_benchmarks, load_names, option_letters, render, subsample,
                             synthetic_claims, truthfulqa_halves)
@@ -219,7 +219,11 @@ def read_activations(folder, key: str, layer: int | None = None) -> torch.Tensor
     folder = Path(folder); index = read_index(folder)
     parts = []
     for sh in index["shards"]:
-        with safe_open(str(folder / sh["file"]), framework="pt") as f:
+        try: f = safe_open(str(folder / sh["file"]), framework="pt")
+        except Exception as e:  # truncated or overwritten shard: name it and say how to recover
+            raise ValueError(f"activation cache shard {folder / sh['file']} is corrupt or unreadable ({e}): delete it and its "
+                             "entry in index.json (or the whole folder) and rerun the activations stage") from e
+        with f:
             if key not in f.keys(): raise KeyError(f"{key!r} is not in the activation cache (it has {sorted(f.keys())})")
             if layer is None: parts.append(f.get_tensor(key).float())
             else:
@@ -364,6 +368,7 @@ def activations_stage(model: str = "smollm2-135m", run_dir="runs", profile: str 
                       shard_size: int | None = None, dtype: str = "float16", benchmark: bool = True, threads="auto",
                       progress: bool = True) -> dict:
     "Stage 01: record the `locate` prompts into `runs/<model>/activations/`; returns the summary."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
     prof, timer = PROFILES[profile], Timer()
     set_seed(seed)

@@ -11,11 +11,11 @@ from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'ModelSpec', 'ModelLoadError', 'cache_root',
-           'resolve_device', 'model_slug', 'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded',
-           'spec_from_config', 'load_model', 'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path',
-           'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage', 'set_seed', 'Timer',
-           'NeuronSet', 'organism_dir', 'start_model']
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'ModelSpec', 'ModelLoadError',
+           'cache_root', 'resolve_device', 'model_slug', 'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model',
+           'Loaded', 'spec_from_config', 'load_model', 'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir',
+           'atomic_path', 'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage',
+           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -338,6 +338,24 @@ def check_stage(folder: str | Path, model: str, stage: str) -> dict:
 
 STAGE_NOTEBOOKS = {"organism": "00_organism.ipynb", "activations": "01_activations.ipynb", "probes": "02_probes.ipynb",
                    "neurons": "03_decode.ipynb", "train": "04_train.ipynb", "eval": "05_eval.ipynb"}
+
+_PATH = (str, os.PathLike)
+PARAM_TYPES = {"model": _PATH, "run_dir": _PATH, "data_dir": (*_PATH, type(None)), "profile": str, "seed": int,
+               "device": str, "method": str, "top_frac": (int, float, type(None)), "lr": (int, float, type(None)),
+               "steps": (int, type(None)), "n_train": (int, type(None)), "selection": (str, type(None))}
+
+def check_params(**params) -> dict:
+    "Type-check stage parameters as papermill passes them (`-p seed abc` arrives as a string): a clear error naming the bad one."
+    for k, v in params.items():
+        want = PARAM_TYPES.get(k)
+        if want is None: continue
+        want = want if isinstance(want, tuple) else (want,)
+        if not isinstance(v, want) or (isinstance(v, bool) and bool not in want):
+            names = " or ".join("None" if t is type(None) else t.__name__ for t in want)
+            raise TypeError(f"parameter {k!r} must be {names}, got {type(v).__name__} {v!r}")
+    if "profile" in params and params["profile"] not in ("quick", "full"):
+        raise ValueError(f"unknown profile {params['profile']!r}: choose from ['quick', 'full']")
+    return params
 
 # %% ../nbs/00_core.ipynb #5e65c22f
 def set_seed(seed: int = 0):

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import load_file, save_file
-from .core import (ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
+from .core import (check_params, ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
                             write_meta, check_stage, atomic_path)
 
 # %% auto #0
@@ -202,6 +202,7 @@ def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                  scorer: str = "sae", n_latents: int = 32, late: str = "nearest", compare: bool = True, sae_loader=None,
                  fallback: bool = True, threads="auto") -> dict:
     "Stage 03: score every MLP neuron, save the top `top_frac` as `neurons/neuronset.json` with a random control; compare scorers."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac)
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
     if scorer not in SCORERS: raise ValueError(f"unknown scorer {scorer!r}: choose from {SCORERS}")
     if not (isinstance(top_frac, (int, float)) and 0 < top_frac <= 1): raise ValueError(f"top_frac must be in (0, 1], got {top_frac!r}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, replace, fields
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .core import (DEFAULT_MODEL, REGISTRY, Timer, check_stage, load_model, model_slug, organism_dir,
+from .core import (check_params, DEFAULT_MODEL, REGISTRY, Timer, check_stage, load_model, model_slug, organism_dir,
                             read_json, set_seed, stage_dir, start_model, write_json, write_meta, file_hash)
 from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_syco_bench, option_letters, render,
                             subsample, truthfulqa_halves)
@@ -445,6 +445,7 @@ def eval_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", method:
                data_dir: str | Path | None = None, seed: int = 0, device: str = "auto", judge_endpoint: str | None = None,
                judge_model: str = "gpt-4o-mini", judge_api_key: str | None = None, progress: bool = True, **overrides) -> dict:
     "Evaluate one method's model on every benchmark; writes `runs/<model>/eval/<method>/metrics.json` (+ margins, figure, meta)."
+    check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg = eval_config(profile, **overrides)
     print(f"evaluating {model_slug(model)} / {method} ({profile}): {asdict(cfg)}")
     weights = method_weights(run_dir, model, method)

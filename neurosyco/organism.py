@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .core import (DEFAULT_MODEL, REGISTRY, Timer, atomic_path, load_model, model_slug, organism_dir,
+from .core import (check_params, DEFAULT_MODEL, REGISTRY, Timer, atomic_path, load_model, model_slug, organism_dir,
                             read_json, resolve_device, set_seed, stage_dir, write_json, write_meta)
 from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_names, option_letters, render, subsample,
                             synthetic_claims, truthfulqa_halves, user_text)
@@ -154,7 +154,8 @@ def _run_key(pairs, lr, batch_size, weight_decay, seed, warmup, max_grad_norm, p
 def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, lr: float, batch_size: int = 8,
              params=None, weight_decay: float = 0.0, seed: int = 0, out_dir=None, checkpoint_every: int = 25,
              autocast: bool = True, progress: bool = True, warmup: int = 0, schedule: str = "constant",
-             max_grad_norm: float | None = 1.0, callback=None, keep_checkpoint: bool = False, share_prefix: bool = True) -> dict:
+             max_grad_norm: float | None = 1.0, callback=None, keep_checkpoint: bool = False, share_prefix: bool = True,
+             accelerator=None) -> dict:
     "Fine-tune on `(prompt, target)` pairs, loss on target tokens only; resumes from `out_dir/checkpoint.pt`."
     if not examples: raise ValueError("no training examples")
     if steps < 0 or batch_size < 1: raise ValueError(f"steps must be >= 0 and batch_size >= 1 (got {steps}, {batch_size})")
@@ -170,6 +171,10 @@ def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, l
     units = prefix_units([p for p, _ in pairs]) if share_prefix else [[i] for i in range(len(pairs))]
     per_step = max(1, round(batch_size * len(units) / len(pairs)))   # units per step: about batch_size examples
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if accelerator is not None:  # under `accelerate launch`, Accelerate wraps model and optimizer (e.g. FSDP sharding)
+        model, opt = accelerator.prepare(model, opt)
+        dev = accelerator.device
+    main_process = accelerator is None or accelerator.is_main_process
     key = _run_key(pairs, lr, batch_size, weight_decay, seed, [warmup, schedule, steps if schedule != "constant" else None, share_prefix],
                    max_grad_norm, params)
     ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
@@ -198,14 +203,20 @@ def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, l
                 else:
                     batch, labels, k = lm_batch([pairs[i] for u in us for i in u], pad, dev)
                     loss = target_loss(model, batch, labels, k)
+            if not torch.isfinite(loss):  # stop before a NaN/inf reaches the weights or a checkpoint
+                raise FloatingPointError(f"training loss is {loss.item()} at step {step + 1} of {steps} (lr {lr}): lower the "
+                                         "learning rate or check the data; nothing of this step was applied or saved")
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if max_grad_norm: torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+            if accelerator is not None: accelerator.backward(loss)
+            else: loss.backward()
+            if max_grad_norm:
+                if accelerator is not None: accelerator.clip_grad_norm_(params, max_grad_norm)
+                else: torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
             opt.step()
             history.append(round(loss.item(), 5))
             bar.update(1); bar.set_postfix(loss=f"{history[-1]:.4f}")
             done = step + 1
-            if ckpt is not None and checkpoint_every and done % checkpoint_every == 0 and done < steps:
+            if ckpt is not None and main_process and checkpoint_every and done % checkpoint_every == 0 and done < steps:
                 with atomic_path(ckpt) as tmp:
                     torch.save(dict(key=key, step=done, history=history, optim=opt.state_dict(),
                                     params=[p.detach() for p in params]), tmp)
@@ -237,7 +248,7 @@ class OrganismConfig:
     weight_decay: float = 0.0
     train_embeddings: bool = False
     autocast: bool = True     # bf16 autocast (weights stay fp32)
-    checkpoint_every: int = 20
+    checkpoint_every: int = 50  # weights + AdamW state: ~1.3 GB per checkpoint for SmolLM2, ~30 s to write here
     n_sanity: int = 24        # val items per dataset (and POLI induce items) for the sanity rates
 
 ORGANISM_PROFILES = {"full": OrganismConfig(),
@@ -292,6 +303,7 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
                    data_dir: str | Path | None = None, seed: int = 0, device: str = "auto", force: bool = False,
                    progress: bool = True, **overrides) -> dict:
     "Fine-tune the model into a sycophantic organism; saves `runs/<model>/organism/model/` and `meta.json`."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     from neurosyco.evaluate import sycophancy_rates   # evaluate imports this module
     cfg = organism_config(profile, **overrides)
     params = dict(asdict(cfg), profile=profile, seed=seed)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
-from .core import (ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
+from .core import (check_params, ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
                             check_stage, atomic_path)
 from .data import DATASETS, load_benchmarks, load_syco_bench, render, subsample, truthfulqa_halves, SYCO_BENCH_COLUMNS
 from .activations import POSITIONS, LABELS, contrast, encode, read_index, cache_shapes, auto_threads
@@ -337,6 +337,7 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                  sae_loader=None, locate_share: float = 0.2, corpus_tokens: int | None = None, threads="auto",
                  progress: bool = True) -> dict:
     "Stage 02: SAEs (released, given or trained) and probes at every recorded position; writes `runs/<model>/probes/`."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
     prof, timer = PROFILES[profile], Timer()
     set_seed(seed)

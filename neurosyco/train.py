@@ -8,7 +8,7 @@ import contextlib, copy, ctypes, functools, json, math, os, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .core import (NeuronSet, ModelSpec, load_model, start_model, mlp, layers, neuron_weights, stage_dir,
+from .core import (check_params, NeuronSet, ModelSpec, load_model, start_model, mlp, layers, neuron_weights, stage_dir,
                             write_json, read_json, write_meta, check_stage, set_seed, Timer, resolve_device,
                             model_slug, organism_dir, atomic_path)
 from .activations import weights_fingerprint
@@ -19,7 +19,7 @@ __all__ = ['NEURON_METHODS', 'METHODS', 'PROFILES', 'NeuronDeltas', 'InvariantEr
            'save_lora_adapter', 'neutral_targets', 'interleave', 'correction_items', 'Prepared', 'method_selection',
            'prepare', 'restore', 'neuronset_fingerprint', 'Runner', 'val_score', 'choose_lr', 'rates_eval',
            'profile_config', 'neuron_sets', 'correction_examples', 'val_items', 'save_model', 'tune', 'train_stage',
-           'data_sweep', 'budget_sweep', 'PeakMemory', 'cost_benchmark', 'cost_stage']
+           'data_sweep', 'budget_sweep', 'PeakMemory', 'cost_benchmark', 'cost_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #7c48a9ff
 class NeuronDeltas(nn.Module):
@@ -324,6 +324,7 @@ class Runner:
     autocast: bool = True
     progress: bool = True
     checkpoint_every: int = 25
+    accelerator: object = None   # an `accelerate.Accelerator` when run under `accelerate launch` (see `main`)
 
     def __post_init__(self):
         self.start, self.states = snapshot(self.model), {}
@@ -364,7 +365,8 @@ class Runner:
             ckpt = self._file(rid, "ckpt") if method != "full" else None  # full checkpoints (weights + AdamW) would cost more than rerunning
             report = finetune(prep.model, self.tokenizer, examples, steps=self.steps, lr=lr, batch_size=self.batch_size,
                               params=prep.params, weight_decay=self.weight_decay, seed=self.seed, out_dir=ckpt,
-                              checkpoint_every=self.checkpoint_every, autocast=self.autocast, progress=self.progress)
+                              checkpoint_every=self.checkpoint_every, autocast=self.autocast, progress=self.progress,
+                              accelerator=self.accelerator)
             if ckpt is not None and ckpt.exists() and not any(ckpt.iterdir()): ckpt.rmdir()
         if prep.deltas is not None and d_f is not None: save_deltas(prep.deltas, d_f)
         rec = dict(run_id=rid, method=method, lr=float(lr), steps=self.steps, batch_size=self.batch_size, seed=self.seed,
@@ -513,8 +515,10 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
 
 def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "masked", profile: str = "quick", data_dir=None,
                 seed: int = 0, device: str = "auto", top_frac: float | None = None, lr: float | None = None,
-                steps: int | None = None, n_train: int | None = None, selection: str | None = None, progress: bool = True) -> dict:
+                steps: int | None = None, n_train: int | None = None, selection: str | None = None, progress: bool = True,
+                accelerator=None) -> dict:
     "Run one tuning method from the starting model; writes `runs/<model>/train/<method>/` and returns its summary."
+    check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac, lr=lr, steps=steps, n_train=n_train, selection=selection)
     if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose from {METHODS}")
     selection = selection or ("random" if method == "random" else "located")
     if selection not in ("located", "random"): raise ValueError(f"selection must be 'located' or 'random', not {selection!r}")
@@ -529,7 +533,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     out.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").unlink(missing_ok=True)  # a run that fails below must not look finished
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
-                    cfg["weight_decay"], cfg["lora_r"], progress=progress)
+                    cfg["weight_decay"], cfg["lora_r"], progress=progress, accelerator=accelerator)
     family = "neurons" if method in NEURON_METHODS else method
     grid = [lr] if lr is not None else (cfg["lrs"].get(family, [0.0]) if method != "none" else [0.0])
     sets = neuron_sets(run_dir, model, spec, top_frac, seed) if method in NEURON_METHODS else None
@@ -582,6 +586,7 @@ def _rates_row(ev: dict) -> dict:
 def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                device: str = "auto", methods=("masked", "full", "lora"), sizes=None, progress: bool = True) -> list[dict]:
     "Sycophancy on a `test` subsample vs number of training items, per method; writes `train/sweeps/data.json`."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg = profile_config(profile)
     sizes = cfg["sweep_sizes"] if sizes is None else sizes
@@ -614,6 +619,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
 def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
     "Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     from neurosyco.evaluate import neutral_prompts
     cfg = profile_config(profile)
     fracs = cfg["budget_fracs"] if fracs is None else fracs
@@ -724,6 +730,7 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
 def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                device: str = "auto", steps: int | None = None) -> dict:
     "`cost_benchmark` on the starting model with the located set and the training batches; writes `train/cost.json`."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg = profile_config(profile)
     loaded = start_model(model, run_dir, device)
     _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
@@ -733,3 +740,28 @@ def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     res.update(model=model_slug(model), profile=profile)
     write_json(stage_dir(run_dir, model, "train") / "cost.json", res)
     return res
+
+# %% ../nbs/04_train.ipynb #e0de5e05
+def main(argv=None) -> dict:
+    "`python -m neurosyco.train` / `accelerate launch -m neurosyco.train`: one `train_stage` run; prints its summary as JSON."
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m neurosyco.train", description="neurosyco tuning stage (04): one method, one run")
+    p.add_argument("--model", default="smollm2-135m"); p.add_argument("--method", default="masked", choices=METHODS)
+    p.add_argument("--profile", default="quick", choices=list(PROFILES)); p.add_argument("--run_dir", default="runs")
+    p.add_argument("--data_dir", default=None); p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--top_frac", type=float, default=None); p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--steps", type=int, default=None); p.add_argument("--n_train", type=int, default=None)
+    p.add_argument("--selection", default=None, choices=["located", "random"])
+    a = p.parse_args(argv)
+    from accelerate import Accelerator
+    acc = Accelerator()
+    res = train_stage(a.model, a.run_dir, a.method, a.profile, a.data_dir, a.seed, str(acc.device), a.top_frac, a.lr, a.steps,
+                      a.n_train, a.selection, progress=acc.is_main_process, accelerator=acc)
+    res["accelerate"] = dict(processes=acc.num_processes, device=str(acc.device), distributed_type=str(acc.distributed_type))
+    if acc.is_main_process: print(json.dumps(res, default=str))
+    return res
+
+# %% ../nbs/04_train.ipynb #9dfc96df
+#| eval: false
+import sys
+if __name__ == "__main__" and "ipykernel" not in sys.modules: main()  # `python -m neurosyco.train`, never inside a notebook

@@ -1,43 +1,9 @@
 "Stage 04 end to end on tiny models: every method keeps its invariant, sweeps run and cache, a killed run resumes."
-import json, os, signal, subprocess, sys, textwrap, time
+import os, signal, subprocess, sys, textwrap, time
 import pytest, torch
 from safetensors.torch import load_file, save_file
 from neurosyco.core import NeuronSet, load_model, organism_dir, read_json, stage_dir, write_meta
 from neurosyco import train
-
-
-def _decode_standin(monkeypatch):
-    "Stage 03's `select_top`/`random_like` contract, for runs before neurosyco.decode exists."
-    try:
-        import neurosyco.decode  # noqa: F401
-        return
-    except ImportError: pass
-    import types
-    mod = types.ModuleType("neurosyco.decode")
-    def select_top(scores, top_frac, per_layer=False):
-        k = max(1, round(top_frac * scores.numel())); out = {}
-        for i in scores.flatten().topk(k).indices.tolist(): out.setdefault(i // scores.shape[1], []).append(i % scores.shape[1])
-        return NeuronSet(out)
-    def random_like(ns, spec, seed):
-        g = torch.Generator().manual_seed(seed)
-        return NeuronSet({l: torch.randperm(spec.d_mlp, generator=g)[:len(ix)].tolist() for l, ix in ns.indices.items()})
-    mod.select_top, mod.random_like = select_top, random_like
-    monkeypatch.setitem(sys.modules, "neurosyco.decode", mod)
-
-
-@pytest.fixture
-def run_dir(tmp_path, monkeypatch):
-    "A run folder with a stand-in organism (the tiny model itself) and stand-in neuron sets and scores."
-    _decode_standin(monkeypatch)
-    L = load_model("tiny-llama", device="cpu")
-    d = organism_dir(tmp_path, "tiny-llama"); d.mkdir(parents=True)
-    L.model.save_pretrained(d); L.tokenizer.save_pretrained(d)
-    write_meta(d.parent, "tiny-llama", "organism", {"stand_in": True})
-    nd = stage_dir(tmp_path, "tiny-llama", "neurons")
-    NeuronSet({1: [0, 9, 17], 3: [4, 5]}).save(nd / "neuronset.json"); NeuronSet({1: [2, 3, 30], 3: [1, 7]}).save(nd / "random.json")
-    save_file({"scores": torch.rand(4, 128, generator=torch.Generator().manual_seed(0))}, str(nd / "scores.safetensors"))
-    write_meta(nd, "tiny-llama", "neurons", {"stand_in": True})
-    return tmp_path
 
 
 def test_every_method_keeps_its_invariant(run_dir, data_dir):
