@@ -426,7 +426,7 @@ PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items pe
                   lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0,
                   sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=16,
-                 lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3, 6e-3]}, lora_r=8, weight_decay=0.0,
+                 lrs={"full": [1e-4], "lora": [1e-3], "neurons": [1e-3, 2e-3, 6e-3]}, lora_r=8, weight_decay=0.0,
                  sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=16, n_kl=16, bench_steps=3),
 }
 
@@ -493,13 +493,13 @@ def save_model(model, tokenizer, folder: str | Path) -> Path:
 
 # %% ../nbs/04_train.ipynb #73ae903a
 def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02) -> dict:
-    "Train each learning rate of the grid (for neuron methods: on every set) and pick one on `val`: `{lr, scores, runs}`."
+    "Train each learning rate of the grid (neuron methods: on the located set) and pick one on `val`: `{lr, scores, runs}`."
     lrs = [float(x) for x in lrs]
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
     scores, runs, best = {}, {}, (math.inf, None)
     for lr in lrs:
         if method in NEURON_METHODS:
-            recs = {s: runner.run(method, lr, examples, ns, evals={"val": evaluate}) for s, ns in sets.items()}
+            recs = {"located": runner.run(method, lr, examples, sets["located"], evals={"val": evaluate})}  # the control reuses this lr
         else:
             recs = {method: runner.run(method, lr, examples, evals={"val": evaluate}, keep_state=True)}
         scores[lr] = float(np.mean([val_score(r["evals"]["val"]) for r in recs.values()]))
