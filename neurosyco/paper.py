@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_paper.ipynb #5e2dbe38
 from __future__ import annotations
-import csv, json, math, os, time
+import contextlib, csv, json, math, os, time
 from pathlib import Path
 import numpy as np
 from .core import (DEFAULT_MODEL, REGISTRY, NeuronSet, Timer, model_slug, read_json, stage_dir, write_json)
@@ -64,8 +64,16 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir, nbs=nbs)
     times, t_all = {}, time.perf_counter()
+    f = stage_dir(run_dir, model, "paper") / "timings.json"
+    prev = (read_json(f) if f.exists() else {}).get(profile, {})
+    def recorded(tag):
+        "Seconds of a stage finished before: from the last timings.json, else its executed notebook's papermill record."
+        if tag in prev: return prev[tag]
+        nb = Path(run_dir) / "notebooks" / model_slug(model) / f"{tag}.ipynb"
+        with contextlib.suppress(Exception): return round(float(json.loads(nb.read_text())["metadata"]["papermill"]["duration"]), 1)
     def step(tag, stage, nb, method=None, **params):
         if not rerun and is_done(run_dir, model, stage, profile, seed, method):
+            if recorded(tag) is not None: times[tag] = recorded(tag)  # a resumed run still reports every stage's cost
             log(f"-- {tag}: done before, skipped"); return
         log(f"-- {tag} ...")
         times[tag] = run_notebook(nb, tag=tag, **kw, **({"method": method} if method else {}), **params)["seconds"]
@@ -82,12 +90,14 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
         for name, fn in (("data_sweep", train.data_sweep), ("budget_sweep", train.budget_sweep), ("cost", train.cost_stage)):
             f = stage_dir(run_dir, model, "train") / ("cost.json" if name == "cost" else f"sweeps/{name.split('_')[0]}.json")
-            if f.exists() and not rerun and name == "cost": log(f"-- {name}: done before, skipped"); continue
+            if f.exists() and not rerun and name == "cost":
+                if recorded(name) is not None: times[name] = recorded(name)
+                log(f"-- {name}: done before, skipped"); continue
             log(f"-- {name} ..."); t0 = time.perf_counter()
             fn(**common, **({} if name == "cost" else {"progress": False}))
             times[name] = round(time.perf_counter() - t0, 1); log(f"   {name}: {times[name]:.0f}s")
-    times["total"] = round(time.perf_counter() - t_all, 1)
-    f = stage_dir(run_dir, model, "paper") / "timings.json"
+    times["total"] = round(sum(times.values()), 1)             # every stage's cost, including those finished before
+    times["this_call"] = round(time.perf_counter() - t_all, 1)  # wall time of this call (skipped stages cost nothing here)
     write_json(f, {**(read_json(f) if f.exists() else {}), profile: times})
     return times
 
