@@ -64,8 +64,8 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir, nbs=nbs)
     times, t_all = {}, time.perf_counter()
-    f = stage_dir(run_dir, model, "paper") / "timings.json"
-    prev = (read_json(f) if f.exists() else {}).get(profile, {})
+    tf = stage_dir(run_dir, model, "paper") / "timings.json"
+    prev = (read_json(tf) if tf.exists() else {}).get(profile, {})
     def recorded(tag):
         "Seconds of a stage finished before: from the last timings.json, else its executed notebook's papermill record."
         if tag in prev: return prev[tag]
@@ -98,7 +98,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
             times[name] = round(time.perf_counter() - t0, 1); log(f"   {name}: {times[name]:.0f}s")
     times["total"] = round(sum(times.values()), 1)             # every stage's cost, including those finished before
     times["this_call"] = round(time.perf_counter() - t_all, 1)  # wall time of this call (skipped stages cost nothing here)
-    write_json(f, {**(read_json(f) if f.exists() else {}), profile: times})
+    write_json(tf, {**(read_json(tf) if tf.exists() else {}), profile: times})
     return times
 
 # %% ../nbs/06_paper.ipynb #c8972c99

@@ -597,12 +597,15 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
     located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(x in NEURON_METHODS for x in methods) else None
+    # every size's examples before any training: the neutral targets come from the starting weights, never from a
+    # model a previous run of this loop left trained (which would change the examples, hence the runs, between calls)
+    by_size = {n: correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n) for n in sizes}
     rows = []
     for method in methods:
         lr = _tuned_lr(run_dir, model, method, cfg)
         done = set()
         for n in sizes:
-            items, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n)
+            items, examples = by_size[n]
             if len(items) in done: continue  # a size above the pool is the whole pool
             done.add(len(items))
             saved = stage_dir(run_dir, model, "train", create=False) / method / "model" / "model.safetensors"
