@@ -91,7 +91,14 @@ def bench_table(res: dict) -> str:
     "The README's small table of measured ratios."
     rows = ["| measured ratio | value |", "|---|---|"] + [f"| {k} | {res[k]:.3f} |" for k in BENCH_KEYS]
     rows.append(f"| evaluation throughput (items/s, both orders) | {res['eval']['items_per_s']:.2f} |")
-    return "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
+    w = f"its organism (runs/{res['model']}/organism/model)" if "/organism/" in str(res["weights"]) else res["weights"]
+    out = "\n".join(rows) + f"\n\n{res['model']}, {w}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
+    st = (res.get("stage_seconds") or {}).get("full")
+    if st:
+        out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; the sweeps reuse cached training "
+                "runs, so a resumed pipeline records them shorter than a fresh one): "
+                + ", ".join(f"{k} {v:.0f}" for k, v in st.items() if k not in ("total", "this_call")) + ".")
+    return out
 
 # %% ../nbs/bench.ipynb #d8c0fefe
 def main():
