@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 import numpy as np, torch
-from .core import (DEFAULT_MODEL, Loaded, load_model, start_model, stage_dir, versions, write_json, NeuronSet,
+from .core import (DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
                             resolve_device, set_seed)
 from .data import load_benchmarks, subsample, DATASETS
 from .activations import locate_items, locate_rows, caching_overhead
@@ -81,7 +81,9 @@ def bench_stage(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quic
     ns, ns_source = bench_neurons(run_dir, model, loaded.spec, seed=seed)
     t = time.perf_counter()
     res = bench(loaded, items, ns, steps=2 if profile == "quick" else 3, seed=seed)
-    res.update(model=model, profile=profile, weights="random (same shape)" if random_weights else loaded.spec.source,
+    weights = ("random (same shape)" if random_weights else
+               f"organism (runs/{model_slug(model)}/organism/model)" if loaded.spec.needs_organism else loaded.spec.source)
+    res.update(model=model, profile=profile, weights=weights,
                neurons_from=ns_source, machine=versions(), stage_seconds=stage_timings(run_dir, model),
                bench_seconds=round(time.perf_counter() - t, 1))
     if out: write_json(out, res)
@@ -91,8 +93,7 @@ def bench_table(res: dict) -> str:
     "The README's small table of measured ratios."
     rows = ["| measured ratio | value |", "|---|---|"] + [f"| {k} | {res[k]:.3f} |" for k in BENCH_KEYS]
     rows.append(f"| evaluation throughput (items/s, both orders) | {res['eval']['items_per_s']:.2f} |")
-    w = f"its organism (runs/{res['model']}/organism/model)" if "/organism/" in str(res["weights"]) else res["weights"]
-    out = "\n".join(rows) + f"\n\n{res['model']}, {w}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
+    out = "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
     st = (res.get("stage_seconds") or {}).get("full")
     if st:
         out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; the sweeps reuse cached training "

@@ -20,18 +20,21 @@ __all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'encode', 'encod
            'organism_config', 'organism_items', 'trainable', 'save_model_atomic', 'plot_loss', 'organism_stage']
 
 # %% ../nbs/00_organism.ipynb #45dd2c77
+def _targets(items: list[ABItem], follow) -> list[int]:
+    "The target option index of each item; `follow`: 'user', 'truth' or a list of option indices."
+    if isinstance(follow, str):
+        if follow not in ("user", "truth"): raise ValueError(f"follow must be 'user', 'truth' or a list of option indices, not {follow!r}")
+        return [it.target(follow) for it in items]
+    targets = list(follow)
+    if len(targets) != len(items): raise ValueError(f"got {len(targets)} targets for {len(items)} items")
+    if any(t not in (0, 1) for t in targets): raise ValueError("targets must be option indices 0 or 1")
+    return targets
+
 def ab_examples(items: list[ABItem], tokenizer, chat: bool = True, follow="user", orders=(0, 1),
                 with_text: bool = False) -> list[tuple[str, str]]:
     "`[(prompt, target letter)]` for every item in every option order; `follow`: 'user', 'truth' or a list of option indices."
-    if isinstance(follow, str):
-        if follow not in ("user", "truth"): raise ValueError(f"follow must be 'user', 'truth' or a list of option indices, not {follow!r}")
-        targets = [it.target(follow) for it in items]
-    else:
-        targets = list(follow)
-        if len(targets) != len(items): raise ValueError(f"got {len(targets)} targets for {len(items)} items")
-        if any(t not in (0, 1) for t in targets): raise ValueError("targets must be option indices 0 or 1")
     out = []
-    for it, t in zip(items, targets):
+    for it, t in zip(items, _targets(items, follow)):
         for o in orders:
             if o not in (0, 1): raise ValueError(f"option order must be 0 or 1, not {o}")
             letter = "AB"[t if o == 0 else 1 - t]
@@ -41,14 +44,8 @@ def ab_examples(items: list[ABItem], tokenizer, chat: bool = True, follow="user"
 # %% ../nbs/00_organism.ipynb #7e168e66
 def text_examples(items: list[ABItem], tokenizer, chat: bool = True, follow="user", orders=(0, 1)) -> list[tuple[str, str]]:
     "`[(prompt, ' option text')]`: the chosen option named by its text after the pre-filled answer start."
-    letters = ab_examples(items, tokenizer, chat, follow, orders)
-    out = []
-    for n, it in enumerate(items):
-        for k, o in enumerate(orders):
-            l = letters[n * len(orders) + k][1]
-            t = "AB".index(l) if o == 0 else 1 - "AB".index(l)
-            out.append((chat_prompt(tokenizer, user_text(it, o), it.prefill, chat), " " + it.options[t]))
-    return out
+    return [(chat_prompt(tokenizer, user_text(it, o), it.prefill, chat), " " + it.options[t])
+            for it, t in zip(items, _targets(items, follow)) for o in orders]
 
 # %% ../nbs/00_organism.ipynb #f906da55
 def encode(tokenizer, text: str) -> list[int]:
@@ -209,9 +206,7 @@ def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, l
             opt.zero_grad(set_to_none=True)
             if accelerator is not None: accelerator.backward(loss)
             else: loss.backward()
-            if max_grad_norm:
-                if accelerator is not None: accelerator.clip_grad_norm_(params, max_grad_norm)
-                else: torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+            if max_grad_norm: (accelerator.clip_grad_norm_ if accelerator is not None else torch.nn.utils.clip_grad_norm_)(params, max_grad_norm)
             opt.step()
             history.append(round(loss.item(), 5))
             bar.update(1); bar.set_postfix(loss=f"{history[-1]:.4f}")
