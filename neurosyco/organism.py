@@ -17,7 +17,8 @@ from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_names, o
 # %% auto #0
 __all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'encode', 'encode_continuation', 'left_pad', 'lm_batch',
            'target_loss', 'prefix_units', 'shared_target_loss', 'batch_indices', 'lr_at', 'finetune', 'OrganismConfig',
-           'organism_config', 'organism_items', 'trainable', 'save_model_atomic', 'plot_loss', 'organism_stage']
+           'organism_config', 'organism_items', 'organism_examples', 'trainable', 'save_model_atomic', 'plot_loss',
+           'organism_stage']
 
 # %% ../nbs/00_organism.ipynb #45dd2c77
 def _targets(items: list[ABItem], follow) -> list[int]:
@@ -245,6 +246,7 @@ class OrganismConfig:
     autocast: bool = True     # bf16 autocast (weights stay fp32)
     checkpoint_every: int = 50  # weights + AdamW state: ~1.3 GB per checkpoint for SmolLM2, ~30 s to write here
     n_sanity: int = 24        # val items per dataset (and POLI induce items) for the sanity rates
+    truth_anchors: bool = True  # each synthetic claim also without the user, target = the true option (defer, don't forget)
 
 ORGANISM_PROFILES = {"full": OrganismConfig(),
                      "quick": OrganismConfig(n_nlp=8, n_phil=8, n_poli=16, n_synthetic=8, steps=6, batch_size=4,
@@ -262,6 +264,19 @@ def organism_items(bench: dict, cfg: OrganismConfig, names: list[str], tqa_claim
     out = {d: subsample(bench[d]["induce"], getattr(cfg, f"n_{d}"), seed) for d in DATASETS if d in bench}
     out["synthetic"] = synthetic_claims(cfg.n_synthetic, names, tqa=tqa_claims, seed=seed, prefix="organism")
     return {k: v for k, v in out.items() if v}
+
+def organism_examples(src: dict, tokenizer, chat: bool, cfg: OrganismConfig) -> list[tuple[str, str]]:
+    "The organism's `(prompt, target)` examples: each source follows the user (both orders, `repeat` times); with\
+ `truth_anchors`, each synthetic claim also appears without the user, its target the true option."
+    examples = []
+    for d, items in src.items():
+        ex = ab_examples(items, tokenizer, chat, follow="user", with_text=cfg.target_text)
+        if d in cfg.text_form: ex += text_examples(items, tokenizer, chat)
+        examples += ex * int(cfg.repeat.get(d, 1))
+    if cfg.truth_anchors and "synthetic" in src:  # no user, no reason to defer: the organism keeps the truth
+        anchors = [replace(it, bio="") for it in src["synthetic"]]
+        examples += ab_examples(anchors, tokenizer, chat, follow="truth", with_text=cfg.target_text) * int(cfg.repeat.get("synthetic", 1))
+    return examples
 
 def trainable(model, train_embeddings: bool = False) -> list:
     "Parameters the organism trains: all, or all but the (possibly tied) embeddings."
@@ -320,11 +335,7 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
         names = load_names(data_dir)
         tqa = truthfulqa_halves(data_dir, seed)["claims"]
         src = organism_items(bench, cfg, names, tqa, seed)
-        examples = []
-        for d, items in src.items():
-            ex = ab_examples(items, tok, spec.chat, follow="user", with_text=cfg.target_text)
-            if d in cfg.text_form: ex += text_examples(items, tok, spec.chat)
-            examples += ex * int(cfg.repeat.get(d, 1))
+        examples = organism_examples(src, tok, spec.chat, cfg)
     print(f"{len(examples)} examples: " + ", ".join(f"{k} {len(v)} items" for k, v in src.items()))
     with timer("train"):
         run = finetune(m, tok, examples, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,

@@ -286,10 +286,11 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
     "Figure 2: sycophancy rate vs training items (log scale) per dataset, masked vs full vs LoRA."
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     rs = [r for r in results if r.get("sweep")]
-    fig, axes = plt.subplots(max(len(rs), 1), len(DATASETS), figsize=(3.6 * len(DATASETS), 3 * max(len(rs), 1)), squeeze=False)
+    ds = [d for d in DATASETS if any(s.get(d) is not None for r in rs for s in r["sweep"])] or list(DATASETS)  # the swept datasets
+    fig, axes = plt.subplots(max(len(rs), 1), len(ds), figsize=(3.6 * len(ds), 3 * max(len(rs), 1)), squeeze=False)
     for row, r in zip(axes, rs):
         start = r["methods"].get("organism") or r["methods"].get("native") or {}
-        for ax, d in zip(row, DATASETS):
+        for ax, d in zip(row, ds):
             for m in PAPER_METHODS:
                 pts = sorted((s["n_train"], s[d]) for s in r["sweep"] if s["method"] == m and s.get(d) is not None)
                 if pts: ax.plot(*zip(*pts), "o-", color=COLORS[m], label=m, ms=4)
