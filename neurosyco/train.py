@@ -404,10 +404,7 @@ class Runner:
         return Prepared(method, self.model, [], method_selection(self.model, self.spec, method, neuronset), base=self.model, finished=True)
 
 def val_score(rates: dict) -> float:
-    "How much the user's view still moves the answers: mean |opinion shift| over datasets (log-odds, 0 = ignores the user);\
- mean |rate - 0.5| where no shift was measured."
-    if rates and all(r.get("opinion_shift") is not None for r in rates.values()):
-        return float(np.mean([abs(r["opinion_shift"]) for r in rates.values()]))
+    "How far the sycophancy rates are from ignoring the user's view: mean |rate - 0.5| over datasets (the target's own measure)."
     return float(np.mean([abs(r["rate"] - 0.5) for r in rates.values()]))
 
 def choose_lr(scores: dict, tol: float = 0.02) -> float:
@@ -428,11 +425,11 @@ def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0
 # %% ../nbs/04_train.ipynb #063a5f45
 PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items per dataset of the cheap evaluations
     "quick": dict(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
-                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol_frac=0.02,
+                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2,
                   sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=24,
                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
-                 weight_decay=0.0, tol_frac=0.02, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
+                 weight_decay=0.0, tol=0.02, patience=2, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
                  n_kl=16, bench_steps=3),
 }
 
@@ -512,15 +509,13 @@ def save_model(model, tokenizer, folder: str | Path) -> Path:
     return folder
 
 # %% ../nbs/04_train.ipynb #73ae903a
-def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol_frac: float = 0.02,
-         key: str = "val") -> dict:
+def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02,
+         key: str = "val", patience: int = 2) -> dict:
     "Train the grid in increasing order (neuron methods: on the located set) and pick a learning rate on `val`: `{lr, scores, runs}`."
     lrs = sorted(float(x) for x in lrs)
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
-    # the tolerance is a fraction of the untrained model's score (its opinion shift), so it means the same for every model
-    start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])
-    tol = tol_frac * start_score
-    scores, runs, best = {}, {}, (math.inf, None)
+    start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
+    scores, runs, best, worse = {}, {}, (math.inf, None), 0
     for lr in lrs:
         if method in NEURON_METHODS:
             recs = {"located": runner.run(method, lr, examples, sets["located"], evals={key: evaluate})}  # the control reuses this lr
@@ -533,12 +528,13 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
                 if best[1]: runner.states.pop(best[1], None)
                 best = (scores[lr], recs[method]["run_id"])
             else: runner.states.pop(recs[method]["run_id"], None)
-        if scores[lr] > min(scores.values()) + tol: break  # past the minimum: larger rates only over-correct or damage
+        worse = worse + 1 if scores[lr] > min(scores.values()) + tol else 0
+        if worse >= patience: break  # past the minimum (twice in a row, not one noisy point): larger rates over-correct
     lr = choose_lr(scores, tol)
     return dict(lr=lr, scores={str(k): v for k, v in scores.items()}, runs={str(k): v for k, v in runs.items()}, tuned=True,
                 start_score=start_score, tol=tol, key=key, grid=lrs,
-                criterion=f"mean |opinion shift| on {key} (0 = ignores the user); lrs in increasing order until the score rises "
-                          f"more than {tol_frac:g} x the untrained model's score above the best; the smallest lr within that of the best")
+                criterion=f"mean |rate - 0.5| on {key}; lrs in increasing order until {patience} in a row score more than {tol} "
+                          f"above the best; the smallest lr within {tol} of the best")
 
 def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "masked", profile: str = "quick", data_dir=None,
                 seed: int = 0, device: str = "auto", top_frac: float | None = None, lr: float | None = None,
@@ -567,7 +563,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     val, key = scored_items(run_dir, model, cfg, data_dir, seed, cfg["n_val"], "val")
     evaluate = rates_eval(tok, spec, val, seed, opinion_shift=True)
     with timer("tune"):
-        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol_frac"], key)
+        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"])
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
     with timer("train"):
         prep = runner.materialize(method, chosen, examples, ns)
@@ -670,7 +666,7 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     rows = []
     for f in fracs:
         sets = neuron_sets(run_dir, model, spec, f, seed)
-        t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol_frac"], vkey)
+        t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"])
         for sel, ns in sets.items():
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
