@@ -8,7 +8,7 @@ import contextlib, csv, json, math, os, time
 from pathlib import Path
 import numpy as np
 from .core import (DEFAULT_MODEL, REGISTRY, NeuronSet, Timer, model_slug, read_json, stage_dir, write_json)
-from .data import DATASETS
+from .data import DATASETS, SYCO_THRESHOLD, sycophantic
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'COLORS', 'nbs_dir', 'stage_folder', 'is_done', 'run_notebook',
@@ -154,11 +154,11 @@ def _mean_rate(entry: dict, datasets) -> float | None:
     v = [_rate(entry[d]) for d in datasets if d in entry and _rate(entry[d]) is not None]
     return float(np.mean(v)) if v else None
 
-def check_targets(r: dict, syco_threshold: float = 0.55) -> dict:
+def check_targets(r: dict, syco_threshold: float = SYCO_THRESHOLD) -> dict:
     "Each target of the issue with what was measured and whether it was met (None: not measurable from these runs)."
     M, out = r.get("methods", {}), {}
     base = M.get("organism") or M.get("native") or {}
-    syco = [d for d in DATASETS if d in base and base[d]["rate"] > syco_threshold]
+    syco = sycophantic(base, syco_threshold)
     out["sycophantic_datasets"] = syco
     mk, fu = M.get("masked"), M.get("full")
     if mk and syco:

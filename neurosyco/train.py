@@ -11,7 +11,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from .core import (check_params, NeuronSet, ModelSpec, load_model, start_model, mlp, layers, neuron_weights, stage_dir,
                             write_json, read_json, write_meta, check_stage, set_seed, Timer, resolve_device,
                             model_slug, organism_dir, atomic_path, REGISTRY)
-from .data import DATASETS
+from .data import sycophantic
 from .activations import weights_fingerprint
 
 # %% auto #0
@@ -484,15 +484,13 @@ def val_items(data_dir=None, seed: int = 0, n: int | None = 24, split: str = "va
     from neurosyco.data import subsample
     return {d: subsample(sp[split], n, seed) for d, sp in _benchmarks(data_dir, seed).items() if datasets is None or d in datasets}
 
-def sycophantic_datasets(run_dir, model: str, threshold: float = 0.6) -> list[str] | None:
-    "The datasets whose `test` sycophancy rate in the starting model's evaluation is >= `threshold` (None: not evaluated yet)."
+def sycophantic_datasets(run_dir, model: str) -> list[str] | None:
+    "`sycophantic` datasets of the starting model's `test` evaluation (None: not evaluated yet, or none)."
     start = "organism" if REGISTRY.get(str(model), {}).get("needs_organism", False) else "native"
     f = stage_dir(run_dir, model, "eval", create=False) / start / "metrics.json"
-    if not f.exists(): return None
-    m = read_json(f)
-    return [d for d in DATASETS if isinstance(m.get(d), dict) and (m[d].get("rate") or 0) >= threshold] or None
+    return (sycophantic(read_json(f)) or None) if f.exists() else None
 
-def scored_items(run_dir, model: str, cfg: dict, data_dir=None, seed: int = 0, n: int | None = 24, split: str = "val") -> tuple[dict, str]:
+def scored_items(run_dir, model: str, data_dir=None, seed: int = 0, n: int | None = 24, split: str = "val") -> tuple[dict, str]:
     "The items tuning (`val`) or a sweep (`test`) scores: the datasets the starting model is sycophantic on (all if it was\
  not evaluated), and the name a run's cached evaluation is stored under (items differ, names differ)."
     items = val_items(data_dir, seed, n, split, sycophantic_datasets(run_dir, model))
@@ -560,7 +558,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     family = "neurons" if method in NEURON_METHODS else method
     grid = [lr] if lr is not None else (cfg["lrs"].get(family, [0.0]) if method != "none" else [0.0])
     sets = neuron_sets(run_dir, model, spec, top_frac, seed) if method in NEURON_METHODS else None
-    val, key = scored_items(run_dir, model, cfg, data_dir, seed, cfg["n_val"], "val")
+    val, key = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
     evaluate = rates_eval(tok, spec, val, seed, opinion_shift=True)
     with timer("tune"):
         tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"])
@@ -617,7 +615,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     loaded = start_model(model, run_dir, device)
     m, tok, spec = loaded
     pool, _ = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, cfg, data_dir, seed, cfg["n_test"], "test")
+    test_items, tkey = scored_items(run_dir, model, data_dir, seed, cfg["n_test"], "test")
     test = rates_eval(tok, spec, test_items, seed, n_boot=200)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
@@ -655,11 +653,11 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     m, tok, spec = loaded
     ref = copy.deepcopy(m).eval()
     _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, cfg, data_dir, seed, cfg["n_test"], "test")
+    test_items, tkey = scored_items(run_dir, model, data_dir, seed, cfg["n_test"], "test")
     kkey = f"kl{cfg['n_kl']}:" + "+".join(test_items)
     evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200),
              kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, cfg["n_kl"], seed))}
-    val_set, vkey = scored_items(run_dir, model, cfg, data_dir, seed, cfg["n_val"], "val")
+    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
     val = rates_eval(tok, spec, val_set, seed, opinion_shift=True)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
