@@ -20,8 +20,8 @@ __all__ = ['NEURON_METHODS', 'METHODS', 'PROFILES', 'NeuronDeltas', 'InvariantEr
            'save_lora_adapter', 'neutral_targets', 'interleave', 'correction_items', 'Prepared', 'method_selection',
            'prepare', 'restore', 'neuronset_fingerprint', 'Runner', 'val_score', 'choose_lr', 'rates_eval',
            'profile_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets', 'scored_items',
-           'save_model', 'tune', 'train_stage', 'data_sweep', 'budget_sweep', 'PeakMemory', 'cost_benchmark',
-           'cost_stage', 'main']
+           'save_model', 'tune', 'train_stage', 'data_sweep', 'budget_sweep', 'PeakMemory', 'tensor_peak',
+           'cost_benchmark', 'cost_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #7c48a9ff
 class NeuronDeltas(nn.Module):
@@ -428,7 +428,8 @@ PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items pe
                   lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2,
                   sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=24,
-                 lrs={"full": [1e-4], "lora": [1e-3], "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
+                 lrs={"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4], "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
+                      "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
                  weight_decay=0.0, tol=0.02, patience=2, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
                  n_kl=16, bench_steps=3),
 }
@@ -559,7 +560,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     grid = [lr] if lr is not None else (cfg["lrs"].get(family, [0.0]) if method != "none" else [0.0])
     sets = neuron_sets(run_dir, model, spec, top_frac, seed) if method in NEURON_METHODS else None
     val, key = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
-    evaluate = rates_eval(tok, spec, val, seed, opinion_shift=True)
+    evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads rates only
     with timer("tune"):
         tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"])
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
@@ -658,7 +659,7 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200),
              kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, cfg["n_kl"], seed))}
     val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
-    val = rates_eval(tok, spec, val_set, seed, opinion_shift=True)
+    val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
     rows = []
@@ -701,6 +702,18 @@ class PeakMemory:
             self._stop.set(); self._t.join(); self.peak = max(self._max, self._rss()) - self.base
         self.peak = max(int(self.peak), 0)
 
+def tensor_peak(step, *tracked) -> int:
+    """Peak bytes of live tensors during one call of `step()`: PyTorch's MemTracker, the CPU analog of CUDA's
+    `max_memory_allocated` (process RSS moves with the allocator's free lists by about 5% between runs).
+    `tracked`: the modules, optimizers and tensors alive before the step (weights, deltas, optimizer state)."""
+    from torch.distributed._tools.mem_tracker import MemTracker
+    class Tracker(MemTracker):  # MemTracker hooks every parameter's gradient, which a frozen weight cannot take; we only
+        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):  # read the total, so no hooks
+            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
+    mt = Tracker(); mt.track_external(*tracked)
+    with mt: step()
+    return max(int(s["Total"]) for s in mt.get_tracker_snapshot("peak").values())
+
 def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3, batch_size: int = 8, lora_r: int = 8,
                    methods=("masked", "random", "lora", "full"), autocast: bool = True, seed: int = 0,
                    random_set: NeuronSet | None = None) -> dict:
@@ -723,19 +736,23 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
         prep.model.train()
         opt = torch.optim.AdamW(prep.params, lr=1e-6)
         times = []
+        def step():
+            inputs, labels, k = batch
+            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = target_loss(prep.model, inputs, labels, k)
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            if dev.type == "cuda": torch.cuda.synchronize(dev)
         with PeakMemory(dev) as pk:
             for s in range(steps + 1):
-                inputs, labels, k = batch
-                t0 = time.perf_counter()
-                with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
-                    loss = target_loss(prep.model, inputs, labels, k)
-                opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-                if dev.type == "cuda": torch.cuda.synchronize(dev)
+                t0 = time.perf_counter(); step()
                 if s: times.append(time.perf_counter() - t0)  # step 0 warms up (and allocates AdamW state)
+        # one more step, untimed, for the peak of live tensors (weights, gradients, optimizer state, activations);
+        # on CUDA the allocator's own peak above is that number already
+        tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
         opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
         out[method] = dict(step_seconds=round(float(np.median(times)), 4), peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes),
-                           trainable_params=prep.n_params, train_bytes=weight_bytes + pk.peak)
-        opt.zero_grad(set_to_none=True); del opt, loss
+                           trainable_params=prep.n_params, train_bytes=tensor_bytes, rss_bytes=weight_bytes + pk.peak)
+        opt.zero_grad(set_to_none=True); del opt, step
         for p in prep.params: p.grad = None
         if prep.deltas is not None: prep.deltas.detach()
         elif method == "lora": prep.model.unload()
@@ -751,6 +768,7 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
                                   optimizer_state=round(o["optimizer_bytes"] / f["optimizer_bytes"], 4),
                                   peak_memory=round(o["train_bytes"] / f["train_bytes"], 3),
                                   peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
+                                  peak_rss=round(o["rss_bytes"] / f["rss_bytes"], 3),
                                   trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
     return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), neurons=neuronset.n,
                 weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
