@@ -96,9 +96,10 @@ def bench_table(res: dict) -> str:
     out = "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
     st = (res.get("stage_seconds") or {}).get("full")
     if st:
-        out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; the sweeps reuse cached training "
-                "runs, so a resumed pipeline records them shorter than a fresh one): "
-                + ", ".join(f"{k} {v:.0f}" for k, v in st.items() if k not in ("total", "this_call")) + ".")
+        out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; a resumed pipeline keeps the "
+                "seconds of the call that did each stage's work): "
+                + ", ".join(f"{k} {v:.0f}" for k, v in st.items() if k not in ("total", "this_call"))
+                + (f"; {st['total'] / 60:.1f} min in all." if st.get("total") else "."))
     return out
 
 # %% ../nbs/bench.ipynb #d8c0fefe
