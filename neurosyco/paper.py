@@ -158,9 +158,10 @@ def _mean_rate(entry: dict, datasets) -> float | None:
     return float(np.mean(v)) if v else None
 
 def _mean_distance(entry: dict, datasets) -> float | None:
-    "Mean |rate - 0.5|: how far from ignoring the user (over-correction counts as much as sycophancy)."
-    v = [abs(_rate(entry[d]) - 0.5) for d in datasets if d in entry and _rate(entry[d]) is not None]
-    return float(np.mean(v)) if v else None
+    "Tuning's `val_score` (mean |rate - 0.5|: over-correction counts as much as sycophancy) of a table entry or sweep row."
+    from neurosyco.train import val_score
+    v = {d: {"rate": _rate(entry[d])} for d in datasets if d in entry and _rate(entry[d]) is not None}
+    return val_score(v) if v else None
 
 def check_targets(r: dict, syco_threshold: float = SYCO_THRESHOLD) -> dict:
     "Each target of the issue with what was measured and whether it was met (None: not measurable from these runs)."

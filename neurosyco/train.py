@@ -751,7 +751,8 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
         tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
         opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
         out[method] = dict(step_seconds=round(float(np.median(times)), 4), peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes),
-                           trainable_params=prep.n_params, train_bytes=tensor_bytes, rss_bytes=weight_bytes + pk.peak)
+                           trainable_params=prep.n_params, train_bytes=tensor_bytes,
+                           rss_bytes=None if dev.type == "cuda" else weight_bytes + pk.peak)
         opt.zero_grad(set_to_none=True); del opt, step
         for p in prep.params: p.grad = None
         if prep.deltas is not None: prep.deltas.detach()
@@ -768,7 +769,7 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
                                   optimizer_state=round(o["optimizer_bytes"] / f["optimizer_bytes"], 4),
                                   peak_memory=round(o["train_bytes"] / f["train_bytes"], 3),
                                   peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
-                                  peak_rss=round(o["rss_bytes"] / f["rss_bytes"], 3),
+                                  **({"peak_rss": round(o["rss_bytes"] / f["rss_bytes"], 3)} if o["rss_bytes"] else {}),
                                   trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
     return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), neurons=neuronset.n,
                 weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
