@@ -224,8 +224,8 @@ def table1_rows(results: list[dict]) -> list[dict]:
     return rows
 
 def table2_rows(results: list[dict]) -> list[dict]:
-    "Table 2: the data sweep (sycophancy on a fixed test subsample vs training items)."
-    return [{"model": r["model"], "method": s["method"], "n_train": s["n_train"],
+    "Table 2: the data sweep (sycophancy on a fixed test subsample vs training items, with each row's `val`-tuned lr)."
+    return [{"model": r["model"], "method": s["method"], "n_train": s["n_train"], "lr": _num(s.get("lr"), "{:g}"),
              **{d.upper(): _pct(s.get(d), s.get(f"{d}_ci")) for d in DATASETS}}
             for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s["n_train"]))]
 

@@ -20,8 +20,8 @@ __all__ = ['NEURON_METHODS', 'METHODS', 'PROFILES', 'NeuronDeltas', 'InvariantEr
            'save_lora_adapter', 'neutral_targets', 'interleave', 'correction_items', 'Prepared', 'method_selection',
            'prepare', 'restore', 'neuronset_fingerprint', 'Runner', 'val_score', 'choose_lr', 'rates_eval',
            'profile_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets', 'scored_items',
-           'save_model', 'tune', 'train_stage', 'data_sweep', 'budget_sweep', 'PeakMemory', 'tensor_peak',
-           'cost_benchmark', 'cost_stage', 'main']
+           'save_model', 'tune', 'train_stage', 'lr_neighbours', 'data_sweep', 'budget_sweep', 'PeakMemory',
+           'tensor_peak', 'cost_benchmark', 'cost_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #7c48a9ff
 class NeuronDeltas(nn.Module):
@@ -425,12 +425,12 @@ def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0
 # %% ../nbs/04_train.ipynb #063a5f45
 PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items per dataset of the cheap evaluations
     "quick": dict(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
-                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2,
+                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2, extend=2,
                   sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=24,
                  lrs={"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4], "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
                       "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
-                 weight_decay=0.0, tol=0.02, patience=2, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
+                 weight_decay=0.0, tol=0.02, patience=2, extend=2, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
                  n_kl=16, bench_steps=3),
 }
 
@@ -509,13 +509,15 @@ def save_model(model, tokenizer, folder: str | Path) -> Path:
 
 # %% ../nbs/04_train.ipynb #73ae903a
 def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02,
-         key: str = "val", patience: int = 2) -> dict:
-    "Train the grid in increasing order (neuron methods: on the located set) and pick a learning rate on `val`: `{lr, scores, runs}`."
+         key: str = "val", patience: int = 2, extend: int = 2) -> dict:
+    """Train the grid in increasing order (neuron methods: on the located set) and pick a learning rate on `val`: `{lr, scores, runs}`.
+    A choice on the grid's edge does not bracket the minimum: the grid then grows one step (its own ratio at that end)
+    past the edge, at most `extend` times (upwards only if the grid was not stopped past the minimum)."""
     lrs = sorted(float(x) for x in lrs)
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
     start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
-    scores, runs, best, worse = {}, {}, (math.inf, None), 0
-    for lr in lrs:
+    scores, runs, best = {}, {}, [math.inf, None]
+    def trial(lr):
         if method in NEURON_METHODS:
             recs = {"located": runner.run(method, lr, examples, sets["located"], evals={key: evaluate})}  # the control reuses this lr
         else:
@@ -525,15 +527,27 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
         if method not in NEURON_METHODS:  # keep only the best full/LoRA weights in memory
             if scores[lr] < best[0]:
                 if best[1]: runner.states.pop(best[1], None)
-                best = (scores[lr], recs[method]["run_id"])
+                best[:] = [scores[lr], recs[method]["run_id"]]
             else: runner.states.pop(recs[method]["run_id"], None)
+    worse, stopped = 0, False
+    for lr in lrs:
+        trial(lr)
         worse = worse + 1 if scores[lr] > min(scores.values()) + tol else 0
-        if worse >= patience: break  # past the minimum (twice in a row, not one noisy point): larger rates over-correct
+        if worse >= patience: stopped = True; break  # past the minimum (twice in a row, not one noisy point): larger rates over-correct
+    extended = []
+    for _ in range(extend):
+        lr, tried = choose_lr(scores, tol), sorted(scores)
+        if lr == tried[0]: new = lr * lrs[0] / lrs[1]          # the smallest rate won: a smaller one may do as well
+        elif lr == tried[-1] and not stopped: new = lr * lrs[-1] / lrs[-2]
+        else: break
+        new = float(f"{new:.2g}")  # 7e-4 / (1e-3 / 7e-4) = 4.9e-4
+        trial(new); extended.append(new)
     lr = choose_lr(scores, tol)
     return dict(lr=lr, scores={str(k): v for k, v in scores.items()}, runs={str(k): v for k, v in runs.items()}, tuned=True,
-                start_score=start_score, tol=tol, key=key, grid=lrs,
+                start_score=start_score, tol=tol, key=key, grid=lrs, extended=extended,
                 criterion=f"mean |rate - 0.5| on {key}; lrs in increasing order until {patience} in a row score more than {tol} "
-                          f"above the best; the smallest lr within {tol} of the best")
+                          f"above the best; the smallest lr within {tol} of the best; a choice on the grid's edge extends "
+                          f"the grid past it, at most {extend} steps")
 
 def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "masked", profile: str = "quick", data_dir=None,
                 seed: int = 0, device: str = "auto", top_frac: float | None = None, lr: float | None = None,
@@ -562,7 +576,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     val, key = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
     evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads rates only
     with timer("tune"):
-        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"])
+        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"], cfg["extend"])
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
     with timer("train"):
         prep = runner.materialize(method, chosen, examples, ns)
@@ -606,9 +620,18 @@ def _tuned_lr(run_dir, model, method: str, cfg: dict) -> float:
 def _rates_row(ev: dict) -> dict:
     return {d: round(r["rate"], 4) for d, r in ev.items()} | {f"{d}_ci": r.get("ci") for d, r in ev.items() if r.get("ci")}
 
+def lr_neighbours(grid, lr: float) -> list[float]:
+    "`lr` and the grid's rates on either side of it: where a smaller training set re-tunes (the full-data choice and one step each way)."
+    g = sorted({float(x) for x in grid} | {float(lr)})
+    i = g.index(float(lr))
+    return g[max(i - 1, 0):i + 2]
+
 def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                device: str = "auto", methods=("masked", "full", "lora"), sizes=None, progress: bool = True) -> list[dict]:
-    "Sycophancy on a `test` subsample vs number of training items, per method; writes `train/sweeps/data.json`."
+    """Sycophancy on a `test` subsample vs number of training items, per method; writes `train/sweeps/data.json`.
+    The whole pool uses the method's stage-04 rate; a smaller set re-tunes on `val` around it (`lr_neighbours`, plus
+    `tune`'s extension past an edge): fewer items seen more often may want another rate, and a fixed one would compare
+    a tuned method at one size with an untuned one at another."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg = profile_config(profile)
@@ -618,6 +641,8 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     pool, _ = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
     test_items, tkey = scored_items(run_dir, model, data_dir, seed, cfg["n_test"], "test")
     test = rates_eval(tok, spec, test_items, seed, n_boot=200)
+    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
+    val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
     located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(x in NEURON_METHODS for x in methods) else None
@@ -626,19 +651,31 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     by_size = {n: correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n) for n in sizes}
     rows = []
     for method in methods:
-        lr = _tuned_lr(run_dir, model, method, cfg)
+        full_lr = _tuned_lr(run_dir, model, method, cfg)
+        grid = cfg["lrs"]["neurons" if method in NEURON_METHODS else method]
+        ns = located if method in NEURON_METHODS else None
         done = set()
         for n in sizes:
             items, examples = by_size[n]
             if len(items) in done: continue  # a size above the pool is the whole pool
             done.add(len(items))
-            saved = stage_dir(run_dir, model, "train", create=False) / method / "model" / "model.safetensors"
-            trained = None
-            if method not in NEURON_METHODS and len(items) == len(pool) and saved.exists():
-                from safetensors.torch import load_file
-                trained = load_file(str(saved))
-            rec = runner.run(method, lr, examples, located if method in NEURON_METHODS else None, evals={tkey: test}, trained=trained)
-            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, steps=cfg["steps"],
+            t, trained = None, None
+            if len(items) == len(pool):  # stage 04 tuned this one on the whole grid
+                lr = full_lr
+                saved = stage_dir(run_dir, model, "train", create=False) / method / "model" / "model.safetensors"
+                if method not in NEURON_METHODS and saved.exists():
+                    from safetensors.torch import load_file
+                    trained = load_file(str(saved))
+            else:
+                t = tune(runner, method, lr_neighbours(grid, full_lr) if len(grid) > 1 else [full_lr], examples, val,
+                         {"located": ns}, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
+                lr = t["lr"]
+                trained = runner.states.pop(runner.run_id(method, lr, examples, ns), None)  # full/LoRA: the best weights, kept by tune
+            rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)
+            runner.states.clear()
+            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
+                             lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
+                             val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg["steps"],
                              **_rates_row(rec["evals"][tkey]), n_test=cfg["n_test"], train_seconds=rec["train"].get("seconds")))
     write_json(stage_dir(run_dir, model, "train") / "sweeps" / "data.json", rows)
     return rows
@@ -665,7 +702,7 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     rows = []
     for f in fracs:
         sets = neuron_sets(run_dir, model, spec, f, seed)
-        t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"])
+        t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
         for sel, ns in sets.items():
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
