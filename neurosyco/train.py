@@ -511,8 +511,10 @@ def save_model(model, tokenizer, folder: str | Path) -> Path:
 def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02,
          key: str = "val", patience: int = 2, extend: int = 2) -> dict:
     """Train the grid in increasing order (neuron methods: on the located set) and pick a learning rate on `val`: `{lr, scores, runs}`.
-    A choice on the grid's edge does not bracket the minimum: the grid then grows one step (its own ratio at that end)
-    past the edge, at most `extend` times (upwards only if the grid was not stopped past the minimum)."""
+    A choice on the grid's edge, scoring more than `tol` better than its neighbour, has not bracketed the minimum: the
+    grid then grows one step (its own ratio at that end) past the edge, at most `extend` times (upwards only if the grid
+    was not stopped past the minimum). Full/LoRA weights stay in memory only for runs trained in this call: a cached run
+    is not retrained for them (`Runner.materialize` retrains the chosen one when it needs its weights)."""
     lrs = sorted(float(x) for x in lrs)
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
     start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
@@ -521,7 +523,8 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
         if method in NEURON_METHODS:
             recs = {"located": runner.run(method, lr, examples, sets["located"], evals={key: evaluate})}  # the control reuses this lr
         else:
-            recs = {method: runner.run(method, lr, examples, evals={key: evaluate}, keep_state=True)}
+            done = runner.record(method, lr, examples)
+            recs = {method: runner.run(method, lr, examples, evals={key: evaluate}, keep_state=not (done and key in done["evals"]))}
         scores[lr] = float(np.mean([val_score(r["evals"][key]) for r in recs.values()]))
         runs[lr] = {s: dict(run_id=r["run_id"], score=val_score(r["evals"][key]), val=r["evals"][key]) for s, r in recs.items()}
         if method not in NEURON_METHODS:  # keep only the best full/LoRA weights in memory
@@ -537,7 +540,7 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
     extended = []
     for _ in range(extend):
         lr, tried = choose_lr(scores, tol), sorted(scores)
-        if lr == tried[0]: new = lr * lrs[0] / lrs[1]          # the smallest rate won: a smaller one may do as well
+        if lr == tried[0] and scores[lr] < scores[tried[1]] - tol: new = lr * lrs[0] / lrs[1]  # still falling at the floor
         elif lr == tried[-1] and not stopped: new = lr * lrs[-1] / lrs[-2]
         else: break
         new = float(f"{new:.2g}")  # 7e-4 / (1e-3 / 7e-4) = 4.9e-4
