@@ -384,7 +384,8 @@ class Runner:
         rec_f = self._file(rid, "json")
         rec = read_json(rec_f) if rec_f is not None and rec_f.exists() else None
         if rec is not None and all(k in rec["evals"] for k in evals) and not keep_state: return rec
-        if trained is not None and rec is not None:  # the run's merged weights were saved (a stage's model/): no retraining
+        trained = trained if trained is not None else self.states.get(rid)  # weights saved (a stage's model/) or held (tuning)
+        if trained is not None and rec is not None:  # no retraining
             model = restore(self.model, trained)
         else:
             prep, rec = self.train(method, lr, examples, neuronset)
@@ -673,8 +674,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                 t = tune(runner, method, lr_neighbours(grid, full_lr) if len(grid) > 1 else [full_lr], examples, val,
                          {"located": ns}, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
                 lr = t["lr"]
-                trained = runner.states.pop(runner.run_id(method, lr, examples, ns), None)  # full/LoRA: the best weights, kept by tune
-            rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)
+            rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
             rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],

@@ -57,7 +57,6 @@ def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     assert train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], progress=False) == ds[:1]
 
 
-
 def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
     "A smaller training set gets its own rate, chosen on `val` over the full-data rate and its neighbours; the whole pool keeps the stage's."
     monkeypatch.setitem(train.PROFILES["quick"], "lrs", {"full": [1e-4, 1e-3, 1e-2], "lora": [1e-3], "neurons": [2e-3, 4e-3, 8e-3]})
@@ -69,6 +68,7 @@ def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
             assert r["lrs_tried"] == sorted(scores)
         else:
             assert r["lr"] == r["full_data_lr"] and r["val_scores"] is None, r
+
 
 SCRIPT = textwrap.dedent("""
     import sys, time, torch
