@@ -17,7 +17,8 @@ from .decode import select_top, random_like
 from .train import cost_benchmark
 
 # %% auto #0
-__all__ = ['BENCH_KEYS', 'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'bench_stage', 'bench_table', 'main']
+__all__ = ['BENCH_KEYS', 'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage',
+           'bench_table', 'main']
 
 # %% ../nbs/bench.ipynb #b13a30e1
 BENCH_KEYS = ("caching_vs_forward_ratio", "masked_vs_full_step_ratio", "lora_vs_full_step_ratio",
@@ -69,6 +70,14 @@ def stage_timings(run_dir, model) -> dict:
     f = stage_dir(run_dir, model, "paper", create=False) / "timings.json"
     return json.loads(f.read_text()) if f.exists() else {}
 
+def time_groups(st: dict) -> dict:
+    "Stage seconds grouped by what they buy, in minutes: the shared stages, Table 1's training, each sweep."
+    g = dict(shared=0.0, table1_training=0.0, data_sweep=0.0, budget_sweep=0.0)
+    for k, v in st.items():
+        if k in ("total", "this_call"): continue
+        g["table1_training" if k.startswith("04_train") else k if k in g else "shared"] += v
+    return {k: round(v / 60, 1) for k, v in g.items()}
+
 def bench_stage(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                 device: str = "auto", out: str | Path | None = None, random_weights: bool = False, n_items: int | None = None) -> dict:
     "Run `bench` on the starting model (or random weights of its shape) and write `out` (default figures/bench.json)."
@@ -100,6 +109,11 @@ def bench_table(res: dict) -> str:
                 "seconds of the call that did each stage's work): "
                 + ", ".join(f"{k} {v:.0f}" for k, v in st.items() if k not in ("total", "this_call"))
                 + (f"; {st['total'] / 60:.1f} min in all." if st.get("total") else "."))
+        g = time_groups(st)
+        out += (f" By what they buy: the shared stages (organism, 01-03, the stage-05 evaluations, cost) {g['shared']} min, "
+                f"tuning and training Table 1's methods {g['table1_training']} min, the data sweep {g['data_sweep']} min, "
+                f"the budget sweep {g['budget_sweep']} min; everything but the two sweeps "
+                f"{round(g['shared'] + g['table1_training'], 1)} min.")
     return out
 
 # %% ../nbs/bench.ipynb #d8c0fefe
