@@ -94,11 +94,16 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
                 if recorded(name) is not None: times[name] = recorded(name)
                 log(f"-- {name}: done before, skipped"); continue
             before = recorded(name) if f.exists() else None
+            cache = stage_dir(run_dir, model, "train") / "cache"
+            n_runs = len(list(cache.glob("*.json")))
             log(f"-- {name} ..."); t0 = time.perf_counter()
             fn(**common, **({} if name == "cost" else {"progress": False}))
             times[name] = round(time.perf_counter() - t0, 1); log(f"   {name}: {times[name]:.0f}s")
-            # a sweep always reruns, from its cached runs when it was done before (seconds): keep the cost of the work
-            if before is not None: times[name] = max(times[name], before)
+            # a sweep always reruns, from its cached runs when it was done before (seconds): keep the cost of the work;
+            # a rerun that also trained new runs (a new seed or size) costs what the first call did plus its own seconds
+            if before is not None:
+                new = len(list(cache.glob("*.json"))) > n_runs
+                times[name] = round(before + times[name], 1) if new else max(times[name], before)
     times["total"] = round(sum(times.values()), 1)             # every stage's cost, including those finished before
     times["this_call"] = round(time.perf_counter() - t_all, 1)  # wall time of this call (skipped stages cost nothing here)
     write_json(tf, {**(read_json(tf) if tf.exists() else {}), profile: times})
@@ -224,9 +229,13 @@ def table1_rows(results: list[dict]) -> list[dict]:
     return rows
 
 def table2_rows(results: list[dict]) -> list[dict]:
-    "Table 2: the data sweep (sycophancy on a fixed test subsample vs training items, with each row's `val`-tuned lr)."
+    """Table 2: the data sweep (sycophancy on a fixed test subsample vs training items, with each row's `val`-tuned lr);
+    `<D> seeds`: the rate at each training seed (the first is the row's own, with its interval)."""
+    def by_seed(s, d):
+        v = [x.get(d) for x in s.get("seeds") or []]
+        return "/".join(f"{100 * x:.1f}" for x in v) if v and None not in v else "-"
     return [{"model": r["model"], "method": s["method"], "n_train": s["n_train"], "lr": _num(s.get("lr"), "{:g}"),
-             **{d.upper(): _pct(s.get(d), s.get(f"{d}_ci")) for d in DATASETS}}
+             **{k: v for d in DATASETS for k, v in ((d.upper(), _pct(s.get(d), s.get(f"{d}_ci"))), (f"{d.upper()} seeds", by_seed(s, d)))}}
             for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s["n_train"]))]
 
 def table3_rows(results: list[dict]) -> list[dict]:
@@ -303,8 +312,11 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
         start = r["methods"].get("organism") or r["methods"].get("native") or {}
         for ax, d in zip(row, ds):
             for m in PAPER_METHODS:
-                pts = sorted((s["n_train"], s[d]) for s in r["sweep"] if s["method"] == m and s.get(d) is not None)
-                if pts: ax.plot(*zip(*pts), "o-", color=COLORS[m], label=m, ms=4)
+                rows = sorted((s for s in r["sweep"] if s["method"] == m and s.get(d) is not None), key=lambda s: s["n_train"])
+                each = [(s["n_train"], [x[d] for x in s.get("seeds") or [] if x.get(d) is not None] or [s[d]]) for s in rows]
+                if each:  # the line joins the mean over training seeds; the small dots are the seeds themselves
+                    ax.plot([n for n, _ in each], [float(np.mean(v)) for _, v in each], "o-", color=COLORS[m], label=m, ms=4)
+                    ax.scatter([n for n, v in each for _ in v], [x for _, v in each for x in v], color=COLORS[m], s=8, alpha=0.4)
             if _rate(start.get(d)) is not None:
                 ax.axhline(_rate(start[d]), color=COLORS["organism"], ls="--", lw=1, label="start")
             ax.axhline(0.5, color="gray", ls=":", lw=0.8)

@@ -427,12 +427,12 @@ def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0
 PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items per dataset of the cheap evaluations
     "quick": dict(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
                   lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2, extend=2,
-                  sweep_sizes=[4, None], budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
+                  sweep_sizes=[4, None], sweep_seeds=2, budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
     "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=24,
                  lrs={"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4], "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
                       "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
-                 weight_decay=0.0, tol=0.02, patience=2, extend=2, sweep_sizes=[16, 64, None], budget_fracs=[0.005, 0.01, 0.03], n_test=32,
-                 n_kl=16, bench_steps=3),
+                 weight_decay=0.0, tol=0.02, patience=2, extend=2, sweep_sizes=[16, 64, None], sweep_seeds=3, budget_fracs=[0.005, 0.01, 0.03],
+                 n_test=32, n_kl=16, bench_steps=3),
 }
 
 def profile_config(profile: str, **overrides) -> dict:
@@ -635,7 +635,9 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     """Sycophancy on a `test` subsample vs number of training items, per method; writes `train/sweeps/data.json`.
     The whole pool uses the method's stage-04 rate; a smaller set re-tunes on `val` around it (`lr_neighbours`, plus
     `tune`'s extension past an edge): fewer items seen more often may want another rate, and a fixed one would compare
-    a tuned method at one size with an untuned one at another."""
+    a tuned method at one size with an untuned one at another. Each row is then trained again at its rate with
+    `sweep_seeds - 1` further training seeds (batch order; same items, same rate) and every seed's `test` rates are kept
+    (`seeds`): on a few dozen items one seed's row can be luck, and the table should show it."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg = profile_config(profile)
@@ -649,6 +651,9 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
+    # one runner per further seed, made now: a runner's starting weights are those the model has when it is made
+    extra = {s: Runner(m, tok, spec, runner.cache_dir, cfg["steps"], cfg["batch_size"], s, cfg["weight_decay"], cfg["lora_r"],
+                       progress=progress) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))}
     located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(x in NEURON_METHODS for x in methods) else None
     # every size's examples before any training: the neutral targets come from the starting weights, never from a
     # model a previous run of this loop left trained (which would change the examples, hence the runs, between calls)
@@ -676,10 +681,14 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                 lr = t["lr"]
             rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
+            reps = [(seed, rec)]
+            for s, r in extra.items():
+                reps.append((s, r.run(method, lr, examples, ns, evals={tkey: test}))); r.states.clear()
             rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
                              val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg["steps"],
-                             **_rates_row(rec["evals"][tkey]), n_test=cfg["n_test"], train_seconds=rec["train"].get("seconds")))
+                             **_rates_row(rec["evals"][tkey]), n_test=cfg["n_test"], train_seconds=rec["train"].get("seconds"),
+                             seeds=[dict(seed=s, **{d: round(v["rate"], 4) for d, v in r["evals"][tkey].items()}) for s, r in reps]))
     write_json(stage_dir(run_dir, model, "train") / "sweeps" / "data.json", rows)
     return rows
 

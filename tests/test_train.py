@@ -48,6 +48,10 @@ def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     ds = train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
     assert [(r["method"], r["n_train"]) for r in ds] == [("masked", 4), ("masked", 32), ("full", 4), ("full", 32)]
     assert all(0 <= r["nlp"] <= 1 and r["poli_ci"] for r in ds)
+    # every row is trained again at a second seed (the quick profile's sweep_seeds), same items and rate
+    assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["nlp"] == round(r["nlp"], 4) for r in ds)
+    recs = [read_json(f) for f in (run_dir / "tiny-llama" / "train" / "cache").glob("*.json")]
+    assert {(r["seed"], r["lr"], r["n_examples"]) for r in recs if r["seed"] == 1} == {(1, r["lr"], r["n_examples"]) for r in ds}
     bs = train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
     assert [(r["selection"], r["neurons"]) for r in bs] == [("located", 10), ("random", 10)]
     assert all(r["kl_neutral"] > 0 for r in bs)
