@@ -191,14 +191,17 @@ def check_targets(r: dict, syco_threshold: float = SYCO_THRESHOLD) -> dict:
         for f in sorted({b["top_frac"] for b in rows}):
             b = {x["selection"]: x for x in rows if x["top_frac"] == f}
             if set(b) >= {"located", "random"}:
-                lo, ra = _mean_rate(b["located"], syco), _mean_rate(b["random"], syco)
-                gap = _mean_distance(b["random"], syco) - _mean_distance(b["located"], syco)
-                per.append(dict(top_frac=f, located=lo, random=ra, distance_gap=round(gap, 4),
-                                kl_located=b["located"].get("kl_neutral"), kl_random=b["random"].get("kl_neutral")))
+                # judged on the mean over training seeds where the sweep has several (a row's own values otherwise)
+                ls, rs = b["located"].get("seeds") or [b["located"]], b["random"].get("seeds") or [b["random"]]
+                gaps = [_mean_distance(y, syco) - _mean_distance(x, syco) for x, y in zip(ls, rs)]
+                mean = lambda xs, k: None if any(x.get(k) is None for x in xs) else float(np.mean([x[k] for x in xs]))
+                per.append(dict(top_frac=f, located=float(np.mean([_mean_rate(x, syco) for x in ls])),
+                                random=float(np.mean([_mean_rate(y, syco) for y in rs])), distance_gap=round(float(np.mean(gaps)), 4),
+                                gaps_by_seed=[round(g, 4) for g in gaps], kl_located=mean(ls, "kl_neutral"), kl_random=mean(rs, "kl_neutral")))
         worse = [p for p in per if p["distance_gap"] > 0.05
                  or (abs(p["distance_gap"]) <= 0.05 and (p["kl_random"] or 0) > (p["kl_located"] or 0))]
         out["random_worse_somewhere"] = dict(met=bool(worse), per_budget=per,
-                                             rule="random's mean |rate - 0.5| > located's + 0.05, or KL larger when within 0.05")
+                                             rule="random's mean |rate - 0.5| > located's + 0.05, or KL larger when within 0.05 (means over training seeds)")
     c = (r.get("cost") or {}).get("ratios", {}).get("masked")
     if c:
         out["cost"] = dict(met=c["step_time"] <= 0.8 and c["optimizer_state"] <= 0.05 and c["peak_memory"] <= 0.6, **c)
@@ -228,21 +231,24 @@ def table1_rows(results: list[dict]) -> list[dict]:
                          "n_train": e.get("n_train", 0), "train s": _num(e.get("train_seconds"), "{:.0f}")})
     return rows
 
+def _by_seed(row: dict, key: str, fmt: str = "{:.1f}", scale: float = 100) -> str:
+    "A sweep row's value at each training seed, `a/b/c` (`-` without seeds)."
+    v = [x.get(key) for x in row.get("seeds") or []]
+    return "/".join(fmt.format(scale * x) for x in v) if v and None not in v else "-"
+
 def table2_rows(results: list[dict]) -> list[dict]:
     """Table 2: the data sweep (sycophancy on a fixed test subsample vs training items, with each row's `val`-tuned lr);
     `<D> seeds`: the rate at each training seed (the first is the row's own, with its interval)."""
-    def by_seed(s, d):
-        v = [x.get(d) for x in s.get("seeds") or []]
-        return "/".join(f"{100 * x:.1f}" for x in v) if v and None not in v else "-"
     return [{"model": r["model"], "method": s["method"], "n_train": s["n_train"], "lr": _num(s.get("lr"), "{:g}"),
-             **{k: v for d in DATASETS for k, v in ((d.upper(), _pct(s.get(d), s.get(f"{d}_ci"))), (f"{d.upper()} seeds", by_seed(s, d)))}}
+             **{k: v for d in DATASETS for k, v in ((d.upper(), _pct(s.get(d), s.get(f"{d}_ci"))), (f"{d.upper()} seeds", _by_seed(s, d)))}}
             for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s["n_train"]))]
 
 def table3_rows(results: list[dict]) -> list[dict]:
-    "Table 3: the budget sweep (located vs random at each top_frac, same tuned lr)."
+    "Table 3: the budget sweep (located vs random at each top_frac, same tuned lr); `<D> seeds`, `KL seeds`: each training seed."
     return [{"model": r["model"], "top_frac": f"{100 * b['top_frac']:.1f}%", "selection": b["selection"], "lr": f"{b['lr']:g}",
-             "neurons": b.get("neurons"), **{d.upper(): _pct(b.get(d), b.get(f"{d}_ci")) for d in DATASETS},
-             "KL": _num(b.get("kl_neutral"), "{:.4f}")}
+             "neurons": b.get("neurons"),
+             **{k: v for d in DATASETS for k, v in ((d.upper(), _pct(b.get(d), b.get(f"{d}_ci"))), (f"{d.upper()} seeds", _by_seed(b, d)))},
+             "KL": _num(b.get("kl_neutral"), "{:.4f}"), "KL seeds": _by_seed(b, "kl_neutral", "{:.3f}", 1)}
             for r in results for b in sorted(r.get("budget", []), key=lambda b: (b["top_frac"], b["selection"]))]
 
 def table4_rows(results: list[dict]) -> list[dict]:

@@ -694,7 +694,8 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
 
 def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
-    "Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`."
+    """Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`.
+    Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     from neurosyco.evaluate import neutral_prompts
     cfg = profile_config(profile)
@@ -711,15 +712,21 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
+    extra = {s: Runner(m, tok, spec, runner.cache_dir, cfg["steps"], cfg["batch_size"], s, cfg["weight_decay"], cfg["lora_r"],
+                       progress=progress) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))}
     rows = []
     for f in fracs:
         sets = neuron_sets(run_dir, model, spec, f, seed)
         t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
         for sel, ns in sets.items():
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
+            reps = [(seed, rec)] + [(s, r.run("masked", t["lr"], examples, ns, evals=evals)) for s, r in extra.items()]
+            for r in extra.values(): r.states.clear()
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
                              n_test=cfg["n_test"], kl_neutral=rec["evals"][kkey], val_score=t["scores"].get(str(t["lr"])),
-                             lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"]))
+                             lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
+                             seeds=[dict(seed=s, **{d: round(v["rate"], 4) for d, v in r["evals"][tkey].items()},
+                                         kl_neutral=r["evals"][kkey]) for s, r in reps]))
     write_json(stage_dir(run_dir, model, "train") / "sweeps" / "budget.json", rows)
     return rows
 

@@ -55,6 +55,7 @@ def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     bs = train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
     assert [(r["selection"], r["neurons"]) for r in bs] == [("located", 10), ("random", 10)]
     assert all(r["kl_neutral"] > 0 for r in bs)
+    assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in bs)
     import neurosyco.organism as org
     monkeypatch.setattr(org, "finetune", lambda *a, **k: 1 / 0)  # a rerun must not train
     assert train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False) == bs
