@@ -396,6 +396,11 @@ class Runner:
         if rec_f is not None: write_json(rec_f, rec)
         return rec
 
+    def with_seed(self, seed: int) -> "Runner":
+        "The same runner (starting weights, cache, settings) training with another seed; shares the start snapshot."
+        other = copy.copy(self); other.seed, other.states = seed, {}
+        return other
+
     def materialize(self, method: str, lr: float, examples: list, neuronset: NeuronSet | None = None) -> Prepared:
         "Bring the model into a run's trained state: neuron runs come back unmerged (to export them), others merged."
         rid = self.run_id(method, lr, examples, neuronset)
@@ -624,6 +629,11 @@ def _tuned_lr(run_dir, model, method: str, cfg: dict) -> float:
 def _rates_row(ev: dict) -> dict:
     return {d: round(r["rate"], 4) for d, r in ev.items()} | {f"{d}_ci": r.get("ci") for d, r in ev.items() if r.get("ci")}
 
+def _seed_entry(rec: dict, tkey: str, kkey: str | None = None) -> dict:
+    "A sweep row's entry for one training seed: its `test` rates (and KL)."
+    return dict(seed=rec["seed"], **{d: round(v["rate"], 4) for d, v in rec["evals"][tkey].items()},
+                **({"kl_neutral": rec["evals"][kkey]} if kkey else {}))
+
 def lr_neighbours(grid, lr: float) -> list[float]:
     "`lr` and the grid's rates on either side of it: where a smaller training set re-tunes (the full-data choice and one step each way)."
     g = sorted({float(x) for x in grid} | {float(lr)})
@@ -651,9 +661,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
-    # one runner per further seed, made now: a runner's starting weights are those the model has when it is made
-    extra = {s: Runner(m, tok, spec, runner.cache_dir, cfg["steps"], cfg["batch_size"], s, cfg["weight_decay"], cfg["lora_r"],
-                       progress=progress) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))}
+    extra = [runner.with_seed(s) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))]
     located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(x in NEURON_METHODS for x in methods) else None
     # every size's examples before any training: the neutral targets come from the starting weights, never from a
     # model a previous run of this loop left trained (which would change the examples, hence the runs, between calls)
@@ -681,14 +689,12 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                 lr = t["lr"]
             rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
-            reps = [(seed, rec)]
-            for s, r in extra.items():
-                reps.append((s, r.run(method, lr, examples, ns, evals={tkey: test}))); r.states.clear()
+            reps = [rec] + [r.run(method, lr, examples, ns, evals={tkey: test}) for r in extra]
             rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
                              val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg["steps"],
                              **_rates_row(rec["evals"][tkey]), n_test=cfg["n_test"], train_seconds=rec["train"].get("seconds"),
-                             seeds=[dict(seed=s, **{d: round(v["rate"], 4) for d, v in r["evals"][tkey].items()}) for s, r in reps]))
+                             seeds=[_seed_entry(r, tkey) for r in reps]))
     write_json(stage_dir(run_dir, model, "train") / "sweeps" / "data.json", rows)
     return rows
 
@@ -712,21 +718,18 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     val = rates_eval(tok, spec, val_set, seed)
     runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
                     cfg["weight_decay"], cfg["lora_r"], progress=progress)
-    extra = {s: Runner(m, tok, spec, runner.cache_dir, cfg["steps"], cfg["batch_size"], s, cfg["weight_decay"], cfg["lora_r"],
-                       progress=progress) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))}
+    extra = [runner.with_seed(s) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))]
     rows = []
     for f in fracs:
         sets = neuron_sets(run_dir, model, spec, f, seed)
         t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
         for sel, ns in sets.items():
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
-            reps = [(seed, rec)] + [(s, r.run("masked", t["lr"], examples, ns, evals=evals)) for s, r in extra.items()]
-            for r in extra.values(): r.states.clear()
+            reps = [rec] + [r.run("masked", t["lr"], examples, ns, evals=evals) for r in extra]
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
                              n_test=cfg["n_test"], kl_neutral=rec["evals"][kkey], val_score=t["scores"].get(str(t["lr"])),
                              lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
-                             seeds=[dict(seed=s, **{d: round(v["rate"], 4) for d, v in r["evals"][tkey].items()},
-                                         kl_neutral=r["evals"][kkey]) for s, r in reps]))
+                             seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
     write_json(stage_dir(run_dir, model, "train") / "sweeps" / "budget.json", rows)
     return rows
 
