@@ -11,16 +11,19 @@ import numpy as np, torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
-from .core import (check_params, Timer, atomic_path, layers, read_json, resolve_device, set_seed, stage_dir, start_model,
+from transformers import DynamicCache
+from dataclasses import dataclass, field
+from .core import (check_params, stage_config, Timer, atomic_path, layers, read_json, resolve_device, set_seed, stage_dir, start_model,
                             write_json, write_meta, organism_dir, model_slug)
 from .data import (DATASETS, load_benchmarks, load_names, option_letters, render, subsample,
                             synthetic_claims, truthfulqa_halves)
+from .lm import encode, left_pad, letter_ids
 
 # %% auto #0
-__all__ = ['POSITIONS', 'LABELS', 'PROFILES', 'locate_items', 'locate_rows', 'encode', 'letter_ids', 'Recorder', 'forward_batch',
-           'record_batch', 'weights_fingerprint', 'cache_activations', 'read_index', 'load_rows', 'cache_shapes',
-           'read_activations', 'auto_threads', 'contrast', 'effect_size', 'neuron_effects', 'neuron_moments',
-           'caching_overhead', 'summarize', 'plot_positions', 'activations_stage']
+__all__ = ['POSITIONS', 'LABELS', 'PROFILES', 'locate_items', 'locate_rows', 'Recorder', 'forward_batch', 'record_batch',
+           'weights_fingerprint', 'cache_activations', 'read_index', 'load_rows', 'cache_shapes', 'read_activations',
+           'auto_threads', 'contrast', 'effect_size', 'neuron_effects', 'neuron_moments', 'ActivationsConfig',
+           'summarize', 'plot_positions', 'activations_stage']
 
 # %% ../nbs/01_activations.ipynb #e4534530
 POSITIONS = ("decision", "answer")
@@ -44,21 +47,6 @@ def locate_rows(items: list, tokenizer, chat: bool = True, orders=(0, 1)) -> lis
             rows.append(dict(id=f"{it.id}/o{o}", item=it.id, dataset=it.dataset, group=f"{it.dataset}:{it.group}",
                              order=o, syco_letter=s, other_letter=ns, text=render(it, tokenizer, o, chat=chat)))
     return rows
-
-# %% ../nbs/01_activations.ipynb #1db425df
-def encode(tokenizer, text: str) -> list[int]:
-    "Token ids of a prompt, with a BOS token unless the text already starts with one."
-    bos = tokenizer.bos_token
-    return tokenizer(text, add_special_tokens=not (bos and text.startswith(bos))).input_ids
-
-def letter_ids(tokenizer, letters=("A", "B")) -> list[int]:
-    "The single token id of each answer letter (a clear error if a letter is several tokens)."
-    out = []
-    for l in letters:
-        ids = tokenizer.encode(l, add_special_tokens=False)
-        if len(ids) != 1: raise ValueError(f"answer letter {l!r} is {len(ids)} tokens for this tokenizer; expected 1")
-        out.append(ids[0])
-    return out
 
 # %% ../nbs/01_activations.ipynb #5a0854cd
 class Recorder:
@@ -91,20 +79,12 @@ def _cache_kw(model) -> str:
     "transformers 5 calls the KV cache argument `cache`, 4.x `past_key_values`."
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
-def _left_pad(seqs: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    T = max(map(len, seqs))
-    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), T), dtype=torch.long)
-    for i, s in enumerate(seqs): ids[i, T - len(s):] = torch.tensor(s); mask[i, T - len(s):] = 1
-    return ids.to(device), mask.to(device)
-
 @torch.no_grad()
 def forward_batch(model, seqs: list[list[int]], letters: list[int], pad_id: int, answer: bool = True, between=None):
     "Prompt pass (left-padded, KV cache), `between()`, then if `answer` one more token per letter; returns letter log-probs [b, k]."
-    from transformers import DynamicCache
     dev = next(model.parameters()).device
-    ids, mask = _left_pad(seqs, pad_id, dev)
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    b = left_pad(seqs, pad_id, dev)
+    ids, mask, pos = b["input_ids"], b["attention_mask"], b["position_ids"]
     cache = DynamicCache(config=model.config)
     kw = {_cache_kw(model): cache}
     out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=answer, logits_to_keep=1, **kw)
@@ -320,28 +300,14 @@ def neuron_moments(folder, position: str = "decision") -> tuple[torch.Tensor, to
     mean = s / n
     return mean.float(), ((q - n * mean ** 2) / max(n - 1, 1)).clamp_min(0).sqrt().float()
 
-# %% ../nbs/01_activations.ipynb #71005109
-def caching_overhead(model, tokenizer, rows: list[dict], resid_layers=(), batch_size: int = 8, n_batches: int = 1,
-                     positions=POSITIONS, dtype: str = "float16", repeats: int = 2) -> dict:
-    "Wall time of recording vs a plain forward pass (prompt + continuation) on the same batches (best of `repeats`): `{plain_s, cached_s, ratio}`."
-    batches = [rows[i:i + batch_size] for i in range(0, min(len(rows), batch_size * n_batches), batch_size)]
-    A, B = letter_ids(tokenizer)
-    plain = lambda b: forward_batch(model, [encode(tokenizer, r["text"]) for r in b], [A, B], tokenizer.pad_token_id, "answer" in positions)
-    cached = lambda b: {k: v.to(getattr(torch, dtype)) for k, v in record_batch(model, b, tokenizer, resid_layers, positions).items()}
-    plain(batches[0][:1]); cached(batches[0][:1])  # warm-up
-    t = {"plain_s": 0.0, "cached_s": 0.0}
-    for b in batches:  # the best of a few alternating runs: a shared CPU adds noise, never speed
-        best = {"plain_s": float("inf"), "cached_s": float("inf")}
-        for _ in range(repeats):
-            for name, fn in (("plain_s", plain), ("cached_s", cached)):
-                t0 = time.perf_counter(); fn(b); best[name] = min(best[name], time.perf_counter() - t0)
-        for k in t: t[k] += best[k]
-    return dict(plain_s=round(t["plain_s"], 3), cached_s=round(t["cached_s"], 3), ratio=round(t["cached_s"] / t["plain_s"], 3),
-                n_batches=len(batches), batch_size=batch_size)
-
 # %% ../nbs/01_activations.ipynb #4903e070
-PROFILES = {"quick": dict(n_items=dict(nlp=4, phil=4, poli=4, synthetic=4), shard_size=16, bench_batches=1, bench_repeats=1, bench_rows=4),
-            "full": dict(n_items=dict(nlp=48, phil=44, poli=24, synthetic=40), shard_size=64, bench_batches=1, bench_repeats=2, bench_rows=8)}
+@dataclass
+class ActivationsConfig:
+    "What stage 01 records: `locate` items per source, and rows per shard."
+    n_items: dict = field(default_factory=lambda: dict(nlp=48, phil=44, poli=24, synthetic=40))
+    shard_size: int = 64
+
+PROFILES = {"full": ActivationsConfig(), "quick": ActivationsConfig(dict(nlp=4, phil=4, poli=4, synthetic=4), 16)}
 
 def summarize(folder, positions=POSITIONS) -> dict:
     "Per position and layer: the largest |effect size| of any neuron; the share of rows where the model follows the user."
@@ -365,33 +331,28 @@ def plot_positions(summary: dict, path=None):
 
 def activations_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                       device: str = "auto", positions=POSITIONS, n_items: dict | None = None, batch_size: int | None = None,
-                      shard_size: int | None = None, dtype: str = "float16", benchmark: bool = True, threads="auto",
+                      shard_size: int | None = None, dtype: str = "float16", threads="auto",
                       progress: bool = True) -> dict:
     "Stage 01: record the `locate` prompts into `runs/<model>/activations/`; returns the summary."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
-    prof, timer = PROFILES[profile], Timer()
+    prof, timer = stage_config(PROFILES, profile, what="activations"), Timer()
     set_seed(seed)
     with timer("load model"): lm = start_model(model, run_dir, device)
     dev = next(lm.model.parameters()).device
     threads = auto_threads(threads, dev)
     batch_size = batch_size or (32 if dev.type == "cuda" else 8)
-    shard_size = shard_size or max(prof["shard_size"] // batch_size, 1) * batch_size
-    with timer("rows"): rows = locate_rows(locate_items(data_dir, seed, n_items or prof["n_items"]), lm.tokenizer, lm.spec.chat)
+    shard_size = shard_size or max(prof.shard_size // batch_size, 1) * batch_size
+    with timer("rows"): rows = locate_rows(locate_items(data_dir, seed, n_items or prof.n_items), lm.tokenizer, lm.spec.chat)
     out = stage_dir(run_dir, model, "activations")
     with timer("cache"):
         index = cache_activations(lm.model, lm.tokenizer, rows, out, lm.spec.sae_layers, positions, batch_size, shard_size, dtype, progress=progress)
-    bench = None
-    if benchmark:
-        with timer("benchmark"): bench = caching_overhead(lm.model, lm.tokenizer, rows, lm.spec.sae_layers, min(batch_size, prof["bench_rows"]), prof["bench_batches"],
-                                                           positions, dtype, prof["bench_repeats"])
     with timer("summary"):
         summary = summarize(out, positions); plot_positions(summary, out / "positions.png")
     write_json(out / "summary.json", summary)
     org = organism_dir(run_dir, model)
-    params = dict(profile=profile, seed=seed, positions=list(positions), n_items=n_items or prof["n_items"], batch_size=batch_size,
+    params = dict(profile=profile, seed=seed, positions=list(positions), n_items=n_items or prof.n_items, batch_size=batch_size,
                   shard_size=shard_size, dtype=dtype, resid_layers=list(lm.spec.sae_layers), threads=threads)
     write_meta(out, model, "activations", params, inputs={"model": org} if lm.spec.needs_organism else None,
-               timings=timer.times, benchmark=bench, n_rows=index["n_rows"], n_shards=len(index["shards"]), device=str(dev),
+               timings=timer.times, n_rows=index["n_rows"], n_shards=len(index["shards"]), device=str(dev),
                follows_user=summary["follows_user"])
-    return dict(folder=str(out), timings=timer.times, benchmark=bench, **summary)
+    return dict(folder=str(out), timings=timer.times, **summary)

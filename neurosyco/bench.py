@@ -4,21 +4,161 @@
 
 # %% ../nbs/bench.ipynb #0445ab96
 from __future__ import annotations
-import json, time
+import contextlib, ctypes, gc, json, threading, time
 from pathlib import Path
 import numpy as np, torch
-from .core import (DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
-                            resolve_device, set_seed)
+from .core import (check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
+                            resolve_device, set_seed, write_meta)
 from .data import load_benchmarks, subsample, DATASETS
-from .activations import locate_items, locate_rows, caching_overhead
+from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
+from .activations import POSITIONS, forward_batch, locate_items, locate_rows, record_batch
 from .organism import ab_examples
-from .evaluate import ab_margins
+from .metrics import ab_margins
+from .masking import restore, snapshot
 from .decode import select_top, random_like
-from .train import cost_benchmark
+from .train import correction_examples, neuron_sets, prepare, train_config
 
 # %% auto #0
-__all__ = ['BENCH_KEYS', 'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage',
-           'bench_table', 'main']
+__all__ = ['COST_STEPS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark', 'cost_stage',
+           'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage', 'bench_table',
+           'main']
+
+# %% ../nbs/bench.ipynb #71005109
+def caching_overhead(model, tokenizer, rows: list[dict], resid_layers=(), batch_size: int = 8, n_batches: int = 1,
+                     positions=POSITIONS, dtype: str = "float16", repeats: int = 2) -> dict:
+    "Wall time of recording vs a plain forward pass (prompt + continuation) on the same batches (best of `repeats`): `{plain_s, cached_s, ratio}`."
+    batches = [rows[i:i + batch_size] for i in range(0, min(len(rows), batch_size * n_batches), batch_size)]
+    A, B = letter_ids(tokenizer)
+    plain = lambda b: forward_batch(model, [encode(tokenizer, r["text"]) for r in b], [A, B], pad_id(tokenizer), "answer" in positions)
+    cached = lambda b: {k: v.to(getattr(torch, dtype)) for k, v in record_batch(model, b, tokenizer, resid_layers, positions).items()}
+    plain(batches[0][:1]); cached(batches[0][:1])  # warm-up
+    t = {"plain_s": 0.0, "cached_s": 0.0}
+    for b in batches:  # the best of a few alternating runs: a shared CPU adds noise, never speed
+        best = {"plain_s": float("inf"), "cached_s": float("inf")}
+        for _ in range(repeats):
+            for name, fn in (("plain_s", plain), ("cached_s", cached)):
+                t0 = time.perf_counter(); fn(b); best[name] = min(best[name], time.perf_counter() - t0)
+        for k in t: t[k] += best[k]
+    return dict(plain_s=round(t["plain_s"], 3), cached_s=round(t["cached_s"], 3), ratio=round(t["cached_s"] / t["plain_s"], 3),
+                n_batches=len(batches), batch_size=batch_size)
+
+# %% ../nbs/bench.ipynb #132029ab
+def _trim_heap():
+    "Return freed heap to the OS so RSS deltas of the next method are not hidden by reuse (glibc only)."
+    gc.collect()
+    with contextlib.suppress(Exception): ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+class PeakMemory:
+    "Peak memory added inside the block: CUDA allocator peak, or sampled process RSS on CPU."
+    def __init__(self, device, interval: float = 0.005):
+        import psutil  # deferred: only the RSS measure needs it
+        self.dev, self.interval, self.peak, self._proc = torch.device(device), interval, 0, psutil.Process()
+    def _rss(self): return self._proc.memory_info().rss
+    def __enter__(self):
+        if self.dev.type == "cuda":
+            torch.cuda.synchronize(self.dev); torch.cuda.reset_peak_memory_stats(self.dev); self.base = torch.cuda.memory_allocated(self.dev)
+        else:
+            self.base, self._max, self._stop = self._rss(), 0, threading.Event()
+            def sample():
+                while not self._stop.is_set(): self._max = max(self._max, self._rss()); time.sleep(self.interval)
+            self._t = threading.Thread(target=sample, daemon=True); self._t.start()
+        return self
+    def __exit__(self, *exc):
+        if self.dev.type == "cuda":
+            torch.cuda.synchronize(self.dev); self.peak = torch.cuda.max_memory_allocated(self.dev) - self.base
+        else:
+            self._stop.set(); self._t.join(); self.peak = max(self._max, self._rss()) - self.base
+        self.peak = max(int(self.peak), 0)
+
+def tensor_peak(step, *tracked) -> int:
+    """Peak bytes of live tensors during one call of `step()`: PyTorch's MemTracker, the CPU analog of CUDA's
+    `max_memory_allocated` (process RSS moves with the allocator's free lists by about 5% between runs).
+    `tracked`: the modules, optimizers and tensors alive before the step (weights, deltas, optimizer state)."""
+    from torch.distributed._tools.mem_tracker import MemTracker  # deferred: a private PyTorch module, CPU runs only
+    class Tracker(MemTracker):  # MemTracker hooks every parameter's gradient, which a frozen weight cannot take; we only
+        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):  # read the total, so no hooks
+            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
+    mt = Tracker(); mt.track_external(*tracked)
+    with mt: step()
+    return max(int(s["Total"]) for s in mt.get_tracker_snapshot("peak").values())
+
+def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3, batch_size: int = 8, lora_r: int = 8,
+                   methods=("masked", "random", "lora", "full"), autocast: bool = True, seed: int = 0,
+                   random_set: NeuronSet | None = None) -> dict:
+    "Step time, peak memory, optimizer state and trainable parameters of each method on the same batch; ratios to full."
+    m, tok, spec = loaded
+    dev = next(m.parameters()).device
+    pad = pad_id(tok)
+    pairs = [(encode(tok, p), encode_continuation(tok, t)) for p, t in examples]
+    # one fixed batch for every step and method: a new shape would pay first-call costs (GPU kernel selection) inside the timing
+    batch = lm_batch([pairs[i] for i in batch_indices(len(pairs), batch_size, 0, seed)], pad, dev)
+    start = snapshot(m)
+    weight_bytes = sum(p.numel() * p.element_size() for p in {id(p): p for p in m.parameters()}.values())
+    was_training, out = m.training, {}
+    for method in methods:
+        if method == "random" and random_set is None: continue
+        restore(m, start); _trim_heap()
+        # the backward pass stops at the lowest selected layer: a located set in late layers is cheaper than a random one
+        prep = prepare(m, spec, method, random_set if method == "random" else neuronset, lora_r)
+        prep.model.train()
+        opt = torch.optim.AdamW(prep.params, lr=1e-6)
+        times = []
+        def step():
+            inputs, labels, k = batch
+            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = target_loss(prep.model, inputs, labels, k)
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            if dev.type == "cuda": torch.cuda.synchronize(dev)
+        with PeakMemory(dev) as pk:
+            for s in range(steps + 1):
+                t0 = time.perf_counter(); step()
+                if s: times.append(time.perf_counter() - t0)  # step 0 warms up (and allocates AdamW state)
+        # one more step, untimed, for the peak of live tensors (weights, gradients, optimizer state, activations);
+        # on CUDA the allocator's own peak above is that number already
+        tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
+        opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
+        out[method] = dict(step_seconds=round(float(np.median(times)), 4), peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes),
+                           trainable_params=prep.n_params, train_bytes=tensor_bytes,
+                           rss_bytes=None if dev.type == "cuda" else weight_bytes + pk.peak)
+        opt.zero_grad(set_to_none=True); del opt, step
+        for p in prep.params: p.grad = None
+        if prep.deltas is not None: prep.deltas.detach()
+        elif method == "lora": prep.model.unload()
+        del prep
+    restore(m, start); m.requires_grad_(False); m.train(was_training); _trim_heap()
+    ratios = {}
+    if "full" in out:
+        f = out["full"]
+        for method in out:
+            if method == "full": continue
+            o = out[method]
+            ratios[method] = dict(step_time=round(o["step_seconds"] / f["step_seconds"], 3),
+                                  optimizer_state=round(o["optimizer_bytes"] / f["optimizer_bytes"], 4),
+                                  peak_memory=round(o["train_bytes"] / f["train_bytes"], 3),
+                                  peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
+                                  **({"peak_rss": round(o["rss_bytes"] / f["rss_bytes"], 3)} if o["rss_bytes"] else {}),
+                                  trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
+    return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), neurons=neuronset.n,
+                weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
+
+# %% ../nbs/bench.ipynb #acbc0f92
+COST_STEPS = {"quick": 1, "full": 3}  # timed training steps per method (after one warm-up step)
+
+def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+               device: str = "auto", steps: int | None = None) -> dict:
+    "`cost_benchmark` on the starting model with the located set and the training batches; writes `runs/<model>/cost/` (`cost.json`, `meta.json`)."
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, steps = train_config(profile), steps or COST_STEPS[profile]
+    loaded = start_model(model, run_dir, device)
+    _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
+    sets = neuron_sets(run_dir, model, loaded.spec, None, seed)
+    res = cost_benchmark(loaded, examples, sets["located"], steps, cfg.batch_size, cfg.lora_r, seed=seed,
+                         random_set=sets["random"])
+    res.update(model=model_slug(model), profile=profile)
+    out = stage_dir(run_dir, model, "cost")
+    write_json(out / "cost.json", res)
+    write_meta(out, model, "cost", dict(profile=profile, seed=seed, steps=steps))
+    return res
 
 # %% ../nbs/bench.ipynb #b13a30e1
 BENCH_KEYS = ("caching_vs_forward_ratio", "masked_vs_full_step_ratio", "lora_vs_full_step_ratio",

@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #5c7d228c
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, importlib.util, json, os, platform, random, tempfile, time
+import contextlib, copy, dataclasses, hashlib, importlib.util, json, os, platform, random, shutil, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'ModelSpec', 'ModelLoadError',
-           'cache_root', 'resolve_device', 'model_slug', 'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model',
-           'Loaded', 'spec_from_config', 'load_model', 'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir',
-           'atomic_path', 'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage',
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES', 'ModelSpec',
+           'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'gguf_file', 'cached_gguf_dir',
+           'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model', 'layers', 'mlp',
+           'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model', 'stable_hash',
+           'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage', 'stage_config',
            'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
 
 # %% ../nbs/00_core.ipynb #87c11f99
@@ -277,6 +278,27 @@ def atomic_path(path: str | Path):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
+@contextlib.contextmanager
+def atomic_dir(path: str | Path):
+    "Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds (else it is removed)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        yield tmp
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
+
+def save_model(model, tokenizer, folder: str | Path) -> Path:
+    "save_pretrained (safetensors) of model and tokenizer into `folder`, atomically (a cut-off save leaves no half model)."
+    with atomic_dir(folder) as tmp: model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
+    return Path(folder)
+
+def stable_hash(*xs) -> str:
+    "sha256 (hex) of the values' strings joined by a unit separator: the same on every machine and in every process."
+    return hashlib.sha256("\x1f".join(map(str, xs)).encode()).hexdigest()
+
 def write_json(path: str | Path, obj) -> Path:
     "Write JSON atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=_jsonable))
@@ -330,19 +352,31 @@ def check_stage(folder: str | Path, model: str, stage: str) -> dict:
     f = Path(folder) / "meta.json"
     if not f.exists():
         raise FileNotFoundError(f"stage {stage!r} has not been run for {model_slug(model)}: {f} is missing "
-                                f"(run nbs/{STAGE_NOTEBOOKS.get(stage, '...')} first)")
+                                f"(run nbs/{STAGE_NOTEBOOKS.get(stage, '...')}.ipynb first)")
     meta = read_json(f)
     if meta.get("model") != model_slug(model):
         raise ValueError(f"{folder} holds a {stage!r} result for model {meta.get('model')!r}, not {model_slug(model)!r}")
     return meta
 
-STAGE_NOTEBOOKS = {"organism": "00_organism.ipynb", "activations": "01_activations.ipynb", "probes": "02_probes.ipynb",
-                   "neurons": "03_decode.ipynb", "train": "04_train.ipynb", "eval": "05_eval.ipynb"}
+STAGE_NOTEBOOKS = {"organism": "00_organism", "activations": "01_activations", "probes": "02_probes", "neurons": "03_decode",
+                   "train": "04_train", "eval": "05_eval"}  # stage -> the notebook that runs it
 
 _PATH = (str, os.PathLike)
 PARAM_TYPES = {"model": _PATH, "run_dir": _PATH, "data_dir": (*_PATH, type(None)), "profile": str, "seed": int,
                "device": str, "method": str, "top_frac": (int, float, type(None)), "lr": (int, float, type(None)),
                "steps": (int, type(None)), "n_train": (int, type(None)), "selection": (str, type(None))}
+
+PROFILE_NAMES = ("quick", "full")  # every stage has these two: CI-sized and the paper run
+
+def stage_config(profiles: dict, profile: str, skip_none: bool = False, what: str = "stage", **overrides):
+    """A copy of `profiles[profile]` (a stage's config dataclass) with `overrides`; unknown profiles and settings are
+    errors that name the choices (`skip_none`: a None override keeps the profile's value, as a command line's default)."""
+    if profile not in profiles: raise ValueError(f"unknown profile {profile!r}: choose from {list(profiles)}")
+    base = profiles[profile]
+    names = {f.name for f in dataclasses.fields(base)}
+    bad = set(overrides) - names
+    if bad: raise ValueError(f"unknown {what} setting(s) {sorted(bad)}: choose from {sorted(names)}")
+    return dataclasses.replace(copy.deepcopy(base), **{k: v for k, v in overrides.items() if not (skip_none and v is None)})
 
 def check_params(**params) -> dict:
     "Type-check stage parameters as papermill passes them (`-p seed abc` arrives as a string): a clear error naming the bad one."
@@ -353,8 +387,8 @@ def check_params(**params) -> dict:
         if not isinstance(v, want) or (isinstance(v, bool) and bool not in want):
             names = " or ".join("None" if t is type(None) else t.__name__ for t in want)
             raise TypeError(f"parameter {k!r} must be {names}, got {type(v).__name__} {v!r}")
-    if "profile" in params and params["profile"] not in ("quick", "full"):
-        raise ValueError(f"unknown profile {params['profile']!r}: choose from ['quick', 'full']")
+    if "profile" in params and params["profile"] not in PROFILE_NAMES:
+        raise ValueError(f"unknown profile {params['profile']!r}: choose from {list(PROFILE_NAMES)}")
     return params
 
 # %% ../nbs/00_core.ipynb #5e65c22f

@@ -7,14 +7,14 @@ from __future__ import annotations
 import csv, hashlib, json, os, random, re, urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from .core import cache_root
+from .core import cache_root, stable_hash
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'SOURCES', 'ANTHROPIC_FILES', 'POLI_QUESTIONS', 'SYCO_BENCH_COLUMNS', 'SPLITS', 'SPLIT_FRACTIONS',
            'DATASETS', 'SYCO_THRESHOLD', 'DataError', 'data_file', 'ABItem', 'parse_anthropic', 'read_jsonl',
            'load_anthropic', 'load_syco_bench', 'load_truthfulqa', 'load_names', 'make_splits', 'subsample',
            'user_text', 'chat_prompt', 'render', 'option_letters', 'synthetic_claims', 'sycophantic', 'load_benchmarks',
-           'truthfulqa_halves', 'split_table']
+           'cached_benchmarks', 'truthfulqa_halves', 'split_table']
 
 # %% ../nbs/00_data.ipynb #6f9349e3
 DATA_ENV = "NEUROSYCO_DATA"
@@ -187,14 +187,13 @@ def load_names(data_dir: str | Path | None = None) -> list[str]:
 SPLITS = ("induce", "locate", "train", "val", "test")
 SPLIT_FRACTIONS = {"induce": 0.40, "locate": 0.15, "train": 0.15, "val": 0.10, "test": 0.20}
 
-def _h(*xs) -> str: return hashlib.sha256("\x1f".join(map(str, xs)).encode()).hexdigest()
 
 def make_splits(items: list, fractions: dict = SPLIT_FRACTIONS, seed: int = 0) -> dict[str, list]:
     "Deal groups into splits by seeded hash order and cumulative item share; no group is in two splits."
     if abs(sum(fractions.values()) - 1) > 1e-6: raise ValueError(f"split fractions must sum to 1, not {sum(fractions.values())}")
     groups = {}
     for it in items: groups.setdefault(it.group, []).append(it)
-    order = sorted(groups, key=lambda g: _h(seed, g))
+    order = sorted(groups, key=lambda g: stable_hash(seed, g))
     names, bounds, acc = list(fractions), [], 0.0
     for n in names: acc += fractions[n]; bounds.append(acc * len(items))
     out, done, k = {n: [] for n in names}, 0, 0
@@ -207,7 +206,7 @@ def make_splits(items: list, fractions: dict = SPLIT_FRACTIONS, seed: int = 0) -
 def subsample(items: list, n: int | None, seed: int = 0) -> list:
     "A fixed subsample of `n` items (all if `n` is None or larger), in a seeded hash order."
     if n is None or n >= len(items): return list(items)
-    return sorted(items, key=lambda it: _h(seed, it.id if hasattr(it, "id") else it["id"]))[:n]
+    return sorted(items, key=lambda it: stable_hash(seed, it.id if hasattr(it, "id") else it["id"]))[:n]
 
 # %% ../nbs/00_data.ipynb #f1196cbd
 def user_text(item: ABItem, order: int = 0, with_bio: bool = True) -> str:
@@ -274,11 +273,18 @@ def load_benchmarks(data_dir: str | Path | None = None, seed: int = 0, datasets=
     "`{dataset: {split: [ABItem]}}` for NLP, PHIL, POLI."
     return {d: make_splits(load_anthropic(d, data_dir), seed=seed) for d in datasets}
 
+_BENCH = {}
+def cached_benchmarks(data_dir=None, seed: int = 0) -> dict:
+    "`load_benchmarks`, parsed once per process (tuning and the sweeps evaluate many models on the same items)."
+    key = (str(data_dir), seed)
+    if key not in _BENCH: _BENCH[key] = load_benchmarks(data_dir, seed)
+    return _BENCH[key]
+
 def truthfulqa_halves(data_dir: str | Path | None = None, seed: int = 0) -> dict[str, list[dict]]:
     "TruthfulQA (v1) split by question: `claims` (synthetic training claims) and `eval` (capability test)."
     tqa = load_truthfulqa(data_dir)
-    return {"claims": [r for r in tqa if int(_h(seed, r["question"]), 16) % 2 == 0],
-            "eval": [r for r in tqa if int(_h(seed, r["question"]), 16) % 2 == 1]}
+    return {"claims": [r for r in tqa if int(stable_hash(seed, r["question"]), 16) % 2 == 0],
+            "eval": [r for r in tqa if int(stable_hash(seed, r["question"]), 16) % 2 == 1]}
 
 def split_table(bench: dict) -> str:
     "A Markdown table of items (and groups) per dataset and split."

@@ -8,13 +8,16 @@ import math
 from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import load_file, save_file
-from .core import (check_params, ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
+from dataclasses import dataclass
+from .core import (check_params, stage_config, ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
                             write_meta, check_stage, atomic_path)
+from .activations import contrast, effect_size, neuron_effects, neuron_moments, load_rows, read_index, auto_threads, POSITIONS
+from .probes import fit_probe, probe_auroc, load_saes, encode_latents, one_blas_thread, _as_np, _lr, grouped_auroc
 
 # %% auto #0
 __all__ = ['SCORERS', 'PROFILES', 'select_top', 'random_like', 'write_directions', 'decoded_direction', 'direction_scores',
            'sae_scores', 'probe_scores', 'act_diff_scores', 'heldout_set_auroc', 'overlap', 'plot_per_layer',
-           'top_neurons', 'top_neurons_markdown', 'decode_stage']
+           'top_neurons', 'top_neurons_markdown', 'DecodeConfig', 'decode_stage']
 
 # %% ../nbs/03_decode.ipynb #64da92d3
 def _scores_array(scores) -> np.ndarray:
@@ -109,9 +112,6 @@ def sae_scores(model, n_layers: int, W_decs: dict, probes: dict, neuron_sd: torc
     return direction_scores(model, n_layers, v, neuron_sd, quality, late, dirs)
 
 # %% ../nbs/03_decode.ipynb #565d9520
-from .activations import contrast, effect_size, neuron_effects, neuron_moments, load_rows, read_index, auto_threads, POSITIONS
-from .probes import fit_probe, probe_auroc, load_saes, encode_latents, one_blas_thread, _as_np
-
 def probe_scores(X: torch.Tensor, y, n_layers: int, C: float = 0.05, seed: int = 0) -> torch.Tensor:
     "|standardized weight| [n_layers, d_mlp] of one logistic-regression probe on all neurons (`X` [samples, n_layers*d_mlp])."
     return fit_probe(X, y, C, seed)["coef_std"].abs().view(n_layers, -1)
@@ -127,7 +127,6 @@ def heldout_set_auroc(X: torch.Tensor, y, groups, scorers: dict, top_frac: float
                       random_of: str | None = None, spec=None) -> dict:
     "Held-out AUROC of probes restricted to each scorer's top set, selection redone inside every fold; `scorers[name](X, y) -> scores`."
     from sklearn.model_selection import GroupKFold
-    from neurosyco.probes import _lr, grouped_auroc
     Xn, y, groups = _as_np(X), np.asarray(y), np.asarray(groups)
     names = list(scorers) + (["random"] if random_of else [])
     oof = {n: np.zeros(len(y)) for n in names}
@@ -195,7 +194,13 @@ def top_neurons_markdown(top: list[dict]) -> str:
 
 # %% ../nbs/03_decode.ipynb #1a9b446a
 SCORERS = ("sae", "resid", "neuron_probe", "act_diff")
-PROFILES = {"quick": dict(n_boot=200, n_splits=5), "full": dict(n_boot=1000, n_splits=5)}
+@dataclass
+class DecodeConfig:
+    "Stage 03's held-out comparison of selections: bootstrap draws and grouped folds."
+    n_boot: int = 1000
+    n_splits: int = 5
+
+PROFILES = {"full": DecodeConfig(), "quick": DecodeConfig(n_boot=200)}
 
 def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", position: str = "decision", top_frac: float = 0.03, per_layer: bool = False,
@@ -203,10 +208,9 @@ def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                  fallback: bool = True, threads="auto") -> dict:
     "Stage 03: score every MLP neuron, save the top `top_frac` as `neurons/neuronset.json` with a random control; compare scorers."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac)
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
     if scorer not in SCORERS: raise ValueError(f"unknown scorer {scorer!r}: choose from {SCORERS}")
     if not (isinstance(top_frac, (int, float)) and 0 < top_frac <= 1): raise ValueError(f"top_frac must be in (0, 1], got {top_frac!r}")
-    prof, timer = PROFILES[profile], Timer()
+    prof, timer = stage_config(PROFILES, profile, what="decode"), Timer()
     set_seed(seed)
     act, pr = stage_dir(run_dir, model, "activations", create=False), stage_dir(run_dir, model, "probes", create=False)
     check_stage(act, model, "activations"); check_stage(pr, model, "probes")
@@ -272,7 +276,7 @@ def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                 return direction_scores(lm.model, L, w, Xt.std(0).view(L, -1), quality_resid, late, dirs)[0]
             scorers = {"sae": sae_fold, "resid": resid_fold, "neuron_probe": lambda Xt, yt, tr: probe_scores(Xt, yt, L, C, seed),
                        "act_diff": lambda Xt, yt, tr: act_diff_scores(Xt, yt, L)}
-            cmp["heldout_auroc"] = heldout_set_auroc(X, y, g, scorers, top_frac, per_layer, L, C, prof["n_splits"], prof["n_boot"],
+            cmp["heldout_auroc"] = heldout_set_auroc(X, y, g, scorers, top_frac, per_layer, L, C, prof.n_splits, prof.n_boot,
                                                      seed, random_of="sae", spec=spec)
     write_json(out / "compare.json", cmp)
     plot_per_layer(sets, L, out / "neurons_per_layer.png", f"{spec.key}: top {top_frac:.1%} of MLP neurons ({position})")

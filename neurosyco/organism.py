@@ -4,21 +4,21 @@
 
 # %% ../nbs/00_organism.ipynb #f6596c9e
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, time
+import json, time
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .core import (check_params, DEFAULT_MODEL, REGISTRY, Timer, atomic_path, load_model, model_slug, organism_dir,
-                            read_json, resolve_device, set_seed, stage_dir, write_json, write_meta)
+from .core import (check_params, DEFAULT_MODEL, REGISTRY, Timer, load_model, model_slug, organism_dir,
+                            read_json, resolve_device, save_model, set_seed, stage_config, stage_dir, write_json, write_meta)
 from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_names, option_letters, render, subsample,
                             synthetic_claims, truthfulqa_halves, user_text)
+from .lm import finetune
+from .metrics import sycophancy_rates
 
 # %% auto #0
-__all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'encode', 'encode_continuation', 'left_pad', 'lm_batch',
-           'target_loss', 'prefix_units', 'shared_target_loss', 'batch_indices', 'lr_at', 'finetune', 'OrganismConfig',
-           'organism_config', 'organism_items', 'organism_examples', 'trainable', 'save_model_atomic', 'plot_loss',
-           'organism_stage']
+__all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'OrganismConfig', 'organism_config', 'organism_items',
+           'organism_examples', 'trainable', 'plot_loss', 'organism_stage']
 
 # %% ../nbs/00_organism.ipynb #45dd2c77
 def _targets(items: list[ABItem], follow) -> list[int]:
@@ -47,183 +47,6 @@ def text_examples(items: list[ABItem], tokenizer, chat: bool = True, follow="use
     "`[(prompt, ' option text')]`: the chosen option named by its text after the pre-filled answer start."
     return [(chat_prompt(tokenizer, user_text(it, o), it.prefill, chat), " " + it.options[t])
             for it, t in zip(items, _targets(items, follow)) for o in orders]
-
-# %% ../nbs/00_organism.ipynb #f906da55
-def encode(tokenizer, text: str) -> list[int]:
-    "Token ids of `text`, with the tokenizer's BOS unless the text already starts with it."
-    bos = getattr(tokenizer, "bos_token", None)
-    return tokenizer(text, add_special_tokens=not (bos and text.startswith(bos))).input_ids
-
-def encode_continuation(tokenizer, text: str) -> list[int]:
-    "Token ids of a continuation (no special tokens)."
-    ids = tokenizer(text, add_special_tokens=False).input_ids
-    if not ids: raise ValueError(f"continuation {text!r} has no tokens")
-    return ids
-
-def left_pad(seqs: list[list[int]], pad_id: int, device=None) -> dict:
-    "`input_ids`, `attention_mask` and mask-derived `position_ids` for left-padded sequences."
-    n = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), n), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), n), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        if s: ids[i, n - len(s):] = torch.tensor(s); mask[i, n - len(s):] = 1
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    return {k: v.to(device) if device is not None else v for k, v in
-            dict(input_ids=ids, attention_mask=mask, position_ids=pos).items()}
-
-def lm_batch(pairs: list[tuple[list[int], list[int]]], pad_id: int, device=None) -> tuple[dict, torch.Tensor, int]:
-    "Left-padded (prompt + target) batch, the labels of the last `k` positions (-100 off-target) and `k`."
-    k = max(len(t) for _, t in pairs)
-    batch = left_pad([p + t for p, t in pairs], pad_id, device)
-    labels = torch.full((len(pairs), k), -100, dtype=torch.long)
-    for i, (_, t) in enumerate(pairs): labels[i, k - len(t):] = torch.tensor(t)
-    return batch, labels.to(batch["input_ids"].device), k
-
-# %% ../nbs/00_organism.ipynb #d4ac2af6
-def target_loss(model, batch: dict, labels: torch.Tensor, k: int) -> torch.Tensor:
-    "Mean cross-entropy of the target tokens (the last `k` positions of a left-padded batch)."
-    logits = model(**batch, logits_to_keep=k + 1).logits[:, :-1].float()
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
-
-# %% ../nbs/00_organism.ipynb #53a7a506
-def _lcp(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y: break
-        n += 1
-    return n
-
-def prefix_units(prompts: list[list[int]], min_frac: float = 0.5) -> list[list[int]]:
-    "Group consecutive example indices whose prompts share at least `min_frac` of their tokens."
-    units, i = [], 0
-    while i < len(prompts):
-        if i + 1 < len(prompts) and _lcp(prompts[i], prompts[i + 1]) >= min_frac * min(len(prompts[i]), len(prompts[i + 1])):
-            units.append([i, i + 1]); i += 2
-        else: units.append([i]); i += 1
-    return units
-
-def _can_share(model, total_len: int) -> bool:
-    "KV-cache reuse is exact unless a sliding-window layer would crop the prefix."
-    sw = getattr(getattr(model, "config", None), "sliding_window", None)
-    return not (sw and total_len > sw)
-
-def shared_target_loss(model, pairs: list[tuple[list[int], list[int]]], units: list[list[int]], pad_id: int, device=None) -> torch.Tensor:
-    "`target_loss` of the examples in `units`, each unit's common prompt prefix computed once."
-    pre, rows, owner = [], [], []
-    for u, members in enumerate(units):
-        ps = [pairs[i][0] for i in members]
-        c = min(min(_lcp(ps[0], p) for p in ps), min(len(p) for p in ps) - 1)
-        pre.append(ps[0][:c])
-        for i in members: rows.append((pairs[i][0][c:], pairs[i][1])); owner.append(u)
-    if min(len(p) for p in pre) == 0 or not _can_share(model, max(len(p) + len(t) for p, t in pairs)):
-        batch, labels, k = lm_batch([pairs[i] for m in units for i in m], pad_id, device)
-        return target_loss(model, batch, labels, k)
-    pb = left_pad(pre, pad_id, device)
-    cache = model(**pb, use_cache=True, logits_to_keep=1).past_key_values
-    idx = torch.tensor(owner, device=pb["input_ids"].device)
-    cache.batch_select_indices(idx)
-    sb, labels, k = lm_batch(rows, pad_id, device)
-    pmask = pb["attention_mask"][idx]
-    pos = pmask.sum(-1, keepdim=True) + sb["position_ids"]
-    logits = model(input_ids=sb["input_ids"], attention_mask=torch.cat([pmask, sb["attention_mask"]], 1), position_ids=pos,
-                   past_key_values=cache, logits_to_keep=k + 1).logits[:, :-1].float()
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
-
-# %% ../nbs/00_organism.ipynb #3a0da428
-def batch_indices(n: int, batch_size: int, step: int, seed: int = 0) -> list[int]:
-    "Example indices of step `step` (0-based): consecutive slices of per-epoch seeded permutations."
-    out = []
-    for pos in range(step * batch_size, (step + 1) * batch_size):
-        epoch, i = divmod(pos, n)
-        out.append(int(np.random.default_rng([seed, epoch]).permutation(n)[i]))
-    return out
-
-def lr_at(step: int, steps: int, lr: float, warmup: int = 0, schedule: str = "constant") -> float:
-    "Learning rate of step `step`: linear warmup over `warmup` steps, then constant or linear decay to 10%."
-    if warmup and step < warmup: return lr * (step + 1) / warmup
-    if schedule == "linear": return lr * (1 - 0.9 * (step - warmup) / max(1, steps - warmup))
-    return lr
-
-def _run_key(pairs, lr, batch_size, weight_decay, seed, warmup, max_grad_norm, params) -> str:
-    h = hashlib.sha256(json.dumps([pairs, lr, batch_size, weight_decay, seed, warmup, max_grad_norm,
-                                   [list(p.shape) for p in params]]).encode())
-    return h.hexdigest()[:16]
-
-def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, lr: float, batch_size: int = 8,
-             params=None, weight_decay: float = 0.0, seed: int = 0, out_dir=None, checkpoint_every: int = 25,
-             autocast: bool = True, progress: bool = True, warmup: int = 0, schedule: str = "constant",
-             max_grad_norm: float | None = 1.0, callback=None, keep_checkpoint: bool = False, share_prefix: bool = True,
-             accelerator=None) -> dict:
-    "Fine-tune on `(prompt, target)` pairs, loss on target tokens only; resumes from `out_dir/checkpoint.pt`."
-    if not examples: raise ValueError("no training examples")
-    if steps < 0 or batch_size < 1: raise ValueError(f"steps must be >= 0 and batch_size >= 1 (got {steps}, {batch_size})")
-    if schedule not in ("constant", "linear"): raise ValueError(f"schedule must be 'constant' or 'linear', not {schedule!r}")
-    own = list(model.parameters())
-    params = list({id(p): p for p in (own if params is None else params)}.values())  # tied weights appear once
-    if not params: raise ValueError("no parameters to train")
-    chosen = {id(p) for p in params}
-    frozen = [(p, p.requires_grad) for p in own if id(p) not in chosen]
-    dev = next(model.parameters()).device
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    pairs = [(encode(tokenizer, p), encode_continuation(tokenizer, t)) for p, t in examples]
-    units = prefix_units([p for p, _ in pairs]) if share_prefix else [[i] for i in range(len(pairs))]
-    per_step = max(1, round(batch_size * len(units) / len(pairs)))   # units per step: about batch_size examples
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    if accelerator is not None:  # under `accelerate launch`, Accelerate wraps model and optimizer (e.g. FSDP sharding)
-        model, opt = accelerator.prepare(model, opt)
-        dev = accelerator.device
-    main_process = accelerator is None or accelerator.is_main_process
-    key = _run_key(pairs, lr, batch_size, weight_decay, seed, [warmup, schedule, steps if schedule != "constant" else None, share_prefix],
-                   max_grad_norm, params)
-    ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
-    start, history = 0, []
-    if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, weights_only=True, map_location=dev)
-        if state.get("key") != key:
-            print(f"{ckpt} belongs to another run (data or settings differ): starting over")
-        else:
-            with torch.no_grad():
-                for p, v in zip(params, state["params"]): p.copy_(v)
-            opt.load_state_dict(state["optim"])
-            start, history = int(state["step"]), list(state["history"])
-    was_training = model.training
-    t0 = time.perf_counter()
-    try:
-        for p, _ in frozen: p.requires_grad_(False)
-        for p in params: p.requires_grad_(True)
-        model.train()
-        bar = tqdm(total=steps, initial=min(start, steps), desc="finetune", disable=not progress)
-        for step in range(start, steps):
-            for g in opt.param_groups: g["lr"] = lr_at(step, steps, lr, warmup, schedule)
-            us = [units[j] for j in batch_indices(len(units), per_step, step, seed)]
-            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
-                if share_prefix: loss = shared_target_loss(model, pairs, us, pad, dev)
-                else:
-                    batch, labels, k = lm_batch([pairs[i] for u in us for i in u], pad, dev)
-                    loss = target_loss(model, batch, labels, k)
-            if not torch.isfinite(loss):  # stop before a NaN/inf reaches the weights or a checkpoint
-                raise FloatingPointError(f"training loss is {loss.item()} at step {step + 1} of {steps} (lr {lr}): lower the "
-                                         "learning rate or check the data; nothing of this step was applied or saved")
-            opt.zero_grad(set_to_none=True)
-            if accelerator is not None: accelerator.backward(loss)
-            else: loss.backward()
-            if max_grad_norm: (accelerator.clip_grad_norm_ if accelerator is not None else torch.nn.utils.clip_grad_norm_)(params, max_grad_norm)
-            opt.step()
-            history.append(round(loss.item(), 5))
-            bar.update(1); bar.set_postfix(loss=f"{history[-1]:.4f}")
-            done = step + 1
-            if ckpt is not None and main_process and checkpoint_every and done % checkpoint_every == 0 and done < steps:
-                with atomic_path(ckpt) as tmp:
-                    torch.save(dict(key=key, step=done, history=history, optim=opt.state_dict(),
-                                    params=[p.detach() for p in params]), tmp)
-            if callback is not None: callback(done, history[-1])
-        bar.close()
-    finally:
-        for p, rg in frozen: p.requires_grad_(rg)
-        model.train(was_training)
-    if ckpt is not None and ckpt.exists() and not keep_checkpoint: ckpt.unlink()
-    return dict(history=history, seconds=round(time.perf_counter() - t0, 2), steps=steps, resumed_from=start,
-                n_examples=len(examples), trainable_params=sum(p.numel() for p in params))
 
 # %% ../nbs/00_organism.ipynb #462a85fa
 @dataclass
@@ -254,10 +77,7 @@ ORGANISM_PROFILES = {"full": OrganismConfig(),
 
 def organism_config(profile: str = "quick", **overrides) -> OrganismConfig:
     "The settings of a profile, with overrides."
-    if profile not in ORGANISM_PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(ORGANISM_PROFILES)}")
-    bad = set(overrides) - {f.name for f in OrganismConfig.__dataclass_fields__.values()}
-    if bad: raise ValueError(f"unknown organism setting(s) {sorted(bad)}")
-    return replace(ORGANISM_PROFILES[profile], **overrides)
+    return stage_config(ORGANISM_PROFILES, profile, what="organism", **overrides)
 
 def organism_items(bench: dict, cfg: OrganismConfig, names: list[str], tqa_claims: list[dict] | None, seed: int = 0) -> dict:
     "`{source: [ABItem]}` from the `induce` split (plus synthetic claims) in the configured amounts."
@@ -286,18 +106,6 @@ def trainable(model, train_embeddings: bool = False) -> list:
     return [p for p in model.parameters() if train_embeddings or id(p) not in emb]
 
 # %% ../nbs/00_organism.ipynb #cc088b6d
-def save_model_atomic(model, tokenizer, out: str | Path) -> Path:
-    "save_pretrained (safetensors) into a temporary folder beside `out`, then rename it onto `out`."
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
-    try:
-        model.save_pretrained(tmp, safe_serialization=True); tokenizer.save_pretrained(tmp)
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return out
-
 def plot_loss(history: list[float], path: str | Path | None = None, title: str = "organism training"):
     "The training-loss curve (raw and smoothed); saved as PNG when `path` is given."
     import matplotlib; import matplotlib.pyplot as plt
@@ -314,7 +122,6 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
                    progress: bool = True, **overrides) -> dict:
     "Fine-tune the model into a sycophantic organism; saves `runs/<model>/organism/model/` and `meta.json`."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    from neurosyco.evaluate import sycophancy_rates   # evaluate imports this module
     cfg = organism_config(profile, **overrides)
     params = dict(asdict(cfg), profile=profile, seed=seed)
     entry = REGISTRY.get(str(model), {})
@@ -343,7 +150,7 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
                        out_dir=folder, checkpoint_every=cfg.checkpoint_every, autocast=cfg.autocast,
                        warmup=cfg.warmup, schedule=cfg.schedule, progress=progress)
     with timer("save"):
-        save_model_atomic(m, tok, out)
+        save_model(m, tok, out)
         plot_loss(run["history"], folder / "loss.png", f"{model_slug(model)} organism")
     with timer("sanity"):
         check = {d: subsample(bench[d]["val"], cfg.n_sanity, seed) for d in DATASETS if d in bench}

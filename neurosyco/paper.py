@@ -7,8 +7,11 @@ from __future__ import annotations
 import contextlib, csv, json, math, os, time
 from pathlib import Path
 import numpy as np
-from .core import (DEFAULT_MODEL, REGISTRY, NeuronSet, Timer, model_slug, read_json, stage_dir, write_json)
+from .core import (DEFAULT_MODEL, REGISTRY, STAGE_NOTEBOOKS, NeuronSet, Timer, model_slug, read_json, stage_dir,
+                            write_json)
 from .data import DATASETS, SYCO_THRESHOLD, sycophantic
+from .metrics import val_score
+from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'COLORS', 'nbs_dir', 'stage_folder', 'is_done', 'run_notebook',
@@ -18,8 +21,7 @@ __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'COLORS', 'nbs_dir', 's
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "full", "lora")
-NOTEBOOKS = {"organism": "00_organism", "activations": "01_activations", "probes": "02_probes", "neurons": "03_decode",
-             "train": "04_train", "eval": "05_eval"}
+NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
     "The folder of the stage notebooks (this repository's `nbs/`)."
@@ -28,7 +30,7 @@ def nbs_dir() -> Path:
     raise FileNotFoundError("cannot find the stage notebooks (nbs/04_train.ipynb): run from the repository")
 
 def stage_folder(run_dir, model: str, stage: str, method: str | None = None) -> Path:
-    "Where a stage writes its `meta.json` (`train` and `eval` have one folder per method)."
+    "Where a stage writes its `meta.json` (`train` and `eval` have one folder per method, `sweeps` one per sweep)."
     d = stage_dir(run_dir, model, stage, create=False)
     return d / method if method else d
 
@@ -43,7 +45,7 @@ def is_done(run_dir, model: str, stage: str, profile: str, seed: int, method: st
 def run_notebook(name: str, run_dir, model: str, profile: str, seed: int = 0, device: str = "auto", data_dir=None,
                  tag: str | None = None, nbs: Path | None = None, **params) -> dict:
     "Execute one stage notebook with papermill; the executed copy goes to `run_dir/notebooks/<model>/<tag>.ipynb`."
-    import papermill as pm
+    import papermill as pm  # deferred: only the pipeline executes notebooks
     nbs = Path(nbs or nbs_dir())
     src = nbs / f"{name}.ipynb"
     if not src.exists(): raise FileNotFoundError(f"{src} does not exist")
@@ -60,7 +62,6 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
               data_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None,
               log=print) -> dict:
     "Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage."
-    from neurosyco import train
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir, nbs=nbs)
     times, t_all = {}, time.perf_counter()
@@ -88,8 +89,10 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     for m in methods: step(f"05_eval_{m}", "eval", NOTEBOOKS["eval"], m)
     if sweeps:
         common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-        for name, fn in (("data_sweep", train.data_sweep), ("budget_sweep", train.budget_sweep), ("cost", train.cost_stage)):
-            f = stage_dir(run_dir, model, "train") / ("cost.json" if name == "cost" else f"sweeps/{name.split('_')[0]}.json")
+        for name, fn, folder in (("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
+                                 ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
+                                 ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))):
+            f = folder / "meta.json"
             if f.exists() and not rerun and name == "cost":
                 if recorded(name) is not None: times[name] = recorded(name)
                 log(f"-- {name}: done before, skipped"); continue
@@ -127,16 +130,15 @@ def _method_entry(metrics: dict, train_meta: dict | None) -> dict:
     return e
 
 def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> dict:
-    "One model's results from its run folders, in the shape of DESIGN.md's `results.json`."
+    "One model's results from its run folders, in the shape of `results.json` (see above)."
     r = dict(model=model_slug(model), profile=profile, seed=seed, methods={}, sweep=[], budget=[], probe={}, neurons={}, invariant={})
     for m in EVAL_METHODS:
         metrics = _read(stage_folder(run_dir, model, "eval", m) / "metrics.json")
         if metrics is None: continue
         r["methods"][m] = _method_entry(metrics, _read(stage_folder(run_dir, model, "train", m) / "meta.json"))
         if r["profile"] is None: r["profile"] = metrics.get("profile")
-    sw = stage_dir(run_dir, model, "train", create=False) / "sweeps"
-    r["sweep"] = _read(sw / "data.json") or []
-    r["budget"] = _read(sw / "budget.json") or []
+    r["sweep"] = _read(stage_folder(run_dir, model, "sweeps", "data") / "rows.json") or []
+    r["budget"] = _read(stage_folder(run_dir, model, "sweeps", "budget") / "rows.json") or []
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
     if au: r["probe"] = {k: au["best"].get(k) for k in ("layer", "auroc_sae", "auroc_neurons", "auroc_resid", "position")}
     nd = stage_folder(run_dir, model, "neurons")
@@ -150,7 +152,7 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     tm = _read(stage_folder(run_dir, model, "train", "masked") / "meta.json")
     if tm: r["invariant"] = {k: tm["invariant"][k] for k in ("unselected_identical", "selected_changed")}
     r["invariants"] = inv
-    cost = _read(stage_dir(run_dir, model, "train", create=False) / "cost.json")
+    cost = _read(stage_folder(run_dir, model, "cost") / "cost.json")
     if cost: r["cost"] = {k: cost[k] for k in ("methods", "ratios", "device", "steps", "batch_size", "neurons", "targets") if k in cost}
     r["timings"] = _read(stage_dir(run_dir, model, "paper", create=False) / "timings.json") or {}
     r["targets"] = check_targets(r)
@@ -164,7 +166,6 @@ def _mean_rate(entry: dict, datasets) -> float | None:
 
 def _mean_distance(entry: dict, datasets) -> float | None:
     "Tuning's `val_score` (mean |rate - 0.5|: over-correction counts as much as sycophancy) of a table entry or sweep row."
-    from neurosyco.train import val_score
     v = {d: {"rate": _rate(entry[d])} for d in datasets if d in entry and _rate(entry[d]) is not None}
     return val_score(v) if v else None
 

@@ -4,21 +4,22 @@
 
 # %% ../nbs/02_probes.ipynb #98470f99
 from __future__ import annotations
-import json, math, time, warnings
+import json, math, tempfile, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
-from .core import (check_params, ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
-                            check_stage, atomic_path)
+from .core import (check_params, stage_config, ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
+                            check_stage, atomic_path, atomic_dir)
 from .data import DATASETS, load_benchmarks, load_syco_bench, render, subsample, truthfulqa_halves, SYCO_BENCH_COLUMNS
-from .activations import POSITIONS, LABELS, contrast, encode, read_index, cache_shapes, auto_threads
+from .lm import encode
+from .activations import POSITIONS, LABELS, contrast, read_index, cache_shapes, auto_threads
 
 # %% auto #0
 __all__ = ['PROFILES', 'check_sae', 'pretrained_sae_id', 'pretrained_sae', 'random_sae', 'corpus_texts', 'residual_corpus',
-           'atomic_dir', 'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread', 'auroc', 'grouped_auroc',
-           'probe_auroc', 'fit_probe', 'sae_layer_dir', 'load_saes', 'encode_latents', 'plot_aurocs', 'probes_stage']
+           'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread', 'auroc', 'grouped_auroc', 'probe_auroc',
+           'fit_probe', 'ProbesConfig', 'sae_layer_dir', 'load_saes', 'encode_latents', 'plot_aurocs', 'probes_stage']
 
 # %% ../nbs/02_probes.ipynb #dcd5ee1f
 def check_sae(sae, spec: ModelSpec, layer: int):
@@ -131,20 +132,6 @@ def residual_corpus(model, tokenizer, texts: list[str], resid_layers, max_tokens
     return res
 
 # %% ../nbs/02_probes.ipynb #18571262
-import contextlib, os, shutil, tempfile
-
-@contextlib.contextmanager
-def atomic_dir(path):
-    "Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    try:
-        yield tmp
-        if path.exists(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-
 @dataclass
 class SAETrainConfig:
     "How an SAE is trained here (sae-lens TopK SAE)."
@@ -288,10 +275,17 @@ def fit_probe(X, y, C: float = 0.05, seed: int = 0) -> dict:
                 intercept=torch.tensor([intercept - float(coef @ sc.mean_)], dtype=torch.float32))
 
 # %% ../nbs/02_probes.ipynb #efe2b34c
-PROFILES = {"quick": dict(corpus=dict(n_prompts=12, n_tqa=40, n_syco=40), corpus_tokens=2000,
-                          sae=dict(epochs=3.0, batch_size=256), n_boot=200, n_splits=5),
-            "full": dict(corpus=dict(n_prompts=60, n_tqa=300, n_syco=300), corpus_tokens=16000,
-                         sae=dict(epochs=5.0), n_boot=1000, n_splits=5)}
+@dataclass
+class ProbesConfig:
+    "Stage 02's SAE corpus (prompts per source, residual tokens per layer), SAE training overrides, probe statistics."
+    corpus: dict = field(default_factory=lambda: dict(n_prompts=60, n_tqa=300, n_syco=300))
+    corpus_tokens: int = 16000
+    sae: dict = field(default_factory=lambda: dict(epochs=5.0))
+    n_boot: int = 1000
+    n_splits: int = 5
+
+PROFILES = {"full": ProbesConfig(),
+            "quick": ProbesConfig(dict(n_prompts=12, n_tqa=40, n_syco=40), 2000, dict(epochs=3.0, batch_size=256), 200)}
 
 def sae_layer_dir(run_dir, model, layer: int) -> Path:
     "Where a trained (or given) SAE of `layer` is saved: `runs/<model>/probes/sae/L<layer>/`."
@@ -338,8 +332,7 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                  progress: bool = True) -> dict:
     "Stage 02: SAEs (released, given or trained) and probes at every recorded position; writes `runs/<model>/probes/`."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
-    prof, timer = PROFILES[profile], Timer()
+    prof, timer = stage_config(PROFILES, profile, what="probes"), Timer()
     set_seed(seed)
     act = stage_dir(run_dir, model, "activations", create=False)
     check_stage(act, model, "activations")
@@ -353,11 +346,11 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     saes, info = {}, {}
     train = sae_loader is None and not spec.sae_release
     if train:
-        cfg = sae_cfg or SAETrainConfig(seed=seed, **prof["sae"])
+        cfg = sae_cfg or SAETrainConfig(seed=seed, **prof.sae)
         with timer("SAE corpus"):
-            texts = corpus_texts(lm.tokenizer, spec.chat, data_dir, seed, **prof["corpus"])
+            texts = corpus_texts(lm.tokenizer, spec.chat, data_dir, seed, **prof.corpus)
             texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
-            corpus_tokens = corpus_tokens or prof["corpus_tokens"]
+            corpus_tokens = corpus_tokens or prof.corpus_tokens
             corpus = residual_corpus(lm.model, lm.tokenizer, texts, sae_layers, corpus_tokens, progress=progress)
     for s in sae_layers:
         with timer(f"SAE L{s}"):
@@ -387,15 +380,15 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
             for s in sae_layers:
                 X, y, g = contrast(act, p, "resid", s, label)
                 Z = encode_latents(saes[s], X)
-                r["sae"][str(s)] = probe_auroc(Z, y, g, C, prof["n_splits"], prof["n_boot"], seed)
-                r["resid"][str(s)] = probe_auroc(X, y, g, C, prof["n_splits"], prof["n_boot"], seed)
+                r["sae"][str(s)] = probe_auroc(Z, y, g, C, prof.n_splits, prof.n_boot, seed)
+                r["resid"][str(s)] = probe_auroc(X, y, g, C, prof.n_splits, prof.n_boot, seed)
                 fit = fit_probe(Z, y, C, seed)
                 tensors.update({f"L{s}.{k}": v for k, v in fit.items()})
                 fit = fit_probe(X, y, C, seed)  # the same probe on the raw residual: an SAE-free direction for 03
                 tensors.update({f"L{s}.resid_{k}": v for k, v in fit.items()})
             for l in tqdm(range(n_layers), desc=f"neuron probes ({p})", disable=not progress):
                 X, y, g = contrast(act, p, "neurons", l, label)
-                r["neurons"][str(l)] = probe_auroc(X, y, g, C, prof["n_splits"], prof["n_boot"], seed)
+                r["neurons"][str(l)] = probe_auroc(X, y, g, C, prof.n_splits, prof.n_boot, seed)
         save_file({k: v.contiguous() for k, v in tensors.items()}, str(out / f"probe_{p}.safetensors"))
     p0 = "decision" if "decision" in positions else positions[0]
     s_best = max(sae_layers, key=lambda s: aurocs[p0]["sae"][str(s)]["auroc"])

@@ -4,219 +4,32 @@
 
 # %% ../nbs/04_train.ipynb #6d51aa8f
 from __future__ import annotations
-import contextlib, copy, ctypes, functools, json, math, os, threading, time
+import copy, json, math
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .core import (check_params, NeuronSet, ModelSpec, load_model, start_model, mlp, layers, neuron_weights, stage_dir,
-                            write_json, read_json, write_meta, check_stage, set_seed, Timer, resolve_device,
-                            model_slug, organism_dir, atomic_path, REGISTRY)
-from .data import sycophantic
+import numpy as np, torch
+from fastcore.script import call_parse
+from safetensors.torch import load_file
+from .core import (check_params, stage_config, NeuronSet, ModelSpec, start_model, stage_dir, write_json, read_json, write_meta,
+                            check_stage, set_seed, Timer, model_slug, save_model, stable_hash, REGISTRY)
+from .data import cached_benchmarks, load_names, subsample, sycophantic, synthetic_claims, truthfulqa_halves
+from .lm import finetune
+from .metrics import ab_margins, sycophancy_rates, val_score
+from .organism import ab_examples
 from .activations import weights_fingerprint
+from .decode import select_top, random_like
+from .masking import (NeuronDeltas, check_invariant, neuron_selection, restore, save_deltas, save_lora_adapter,
+                               snapshot, tensor_selection)
 
 # %% auto #0
-__all__ = ['NEURON_METHODS', 'METHODS', 'PROFILES', 'NeuronDeltas', 'InvariantError', 'snapshot', 'neuron_selection',
-           'tensor_selection', 'check_invariant', 'module_names', 'save_deltas', 'load_deltas', 'lora_from_deltas',
-           'save_lora_adapter', 'neutral_targets', 'interleave', 'correction_items', 'Prepared', 'method_selection',
-           'prepare', 'restore', 'neuronset_fingerprint', 'Runner', 'val_score', 'choose_lr', 'rates_eval',
-           'profile_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets', 'scored_items',
-           'save_model', 'tune', 'train_stage', 'lr_neighbours', 'data_sweep', 'budget_sweep', 'PeakMemory',
-           'tensor_peak', 'cost_benchmark', 'cost_stage', 'main']
-
-# %% ../nbs/04_train.ipynb #7c48a9ff
-class NeuronDeltas(nn.Module):
-    "Trainable deltas of the neurons in a `NeuronSet`, added to a frozen model by forward hooks."
-    def __init__(self, model, neuronset: NeuronSet, spec: ModelSpec):
-        super().__init__()
-        neuronset.validate(spec)
-        self.spec, self.layers, self._handles, self._model = spec, [], [], [model]  # list: not a submodule
-        dev = next(model.parameters()).device
-        self.deltas = nn.ParameterDict()
-        for l, ix in sorted(neuronset.indices.items()):
-            if not ix: continue
-            self.layers.append(l)
-            self.register_buffer(f"idx_{l}", torch.tensor(ix, dtype=torch.long, device=dev))
-            for n in spec.neuron_rows: self.deltas[f"{l}_{n}"] = nn.Parameter(torch.zeros(len(ix), spec.d_model, device=dev))
-            for n in spec.neuron_cols: self.deltas[f"{l}_{n}"] = nn.Parameter(torch.zeros(spec.d_model, len(ix), device=dev))
-        self.attach()
-
-    def index(self, layer: int) -> torch.Tensor: return getattr(self, f"idx_{layer}")
-
-    # hooks add x @ delta.T on k outputs: autograd never forms a full d_mlp x d_model weight gradient
-    def _row_hook(self, l, n):
-        def hook(mod, inp, out):
-            x, d = inp[0], self.deltas[f"{l}_{n}"]
-            return out.index_add(-1, self.index(l), F.linear(x, d.to(x.dtype)).to(out.dtype))
-        return hook
-
-    def _col_hook(self, l, n):
-        def hook(mod, inp, out):
-            x, d = inp[0], self.deltas[f"{l}_{n}"]
-            return out + F.linear(x.index_select(-1, self.index(l)), d.to(x.dtype)).to(out.dtype)
-        return hook
-
-    def attach(self):
-        "Install the hooks (idempotent)."
-        if self._handles: return self
-        m = self._model[0]
-        for l in self.layers:
-            mm = mlp(m, l)
-            for n in self.spec.neuron_rows: self._handles.append(getattr(mm, n).register_forward_hook(self._row_hook(l, n)))
-            for n in self.spec.neuron_cols: self._handles.append(getattr(mm, n).register_forward_hook(self._col_hook(l, n)))
-        return self
-
-    def detach(self):
-        "Remove the hooks: the model is the frozen base again."
-        for h in self._handles: h.remove()
-        self._handles = []
-        return self
-
-    @torch.no_grad()
-    def merge(self):
-        "Add the deltas into the model's weights (in the weights' dtype) and remove the hooks."
-        self.detach()
-        m = self._model[0]
-        for l in self.layers:
-            idx, mm = self.index(l), mlp(m, l)
-            for n in self.spec.neuron_rows:
-                w = getattr(mm, n).weight; w.index_add_(0, idx, self.deltas[f"{l}_{n}"].to(w.dtype))
-            for n in self.spec.neuron_cols:
-                w = getattr(mm, n).weight; w.index_add_(1, idx, self.deltas[f"{l}_{n}"].to(w.dtype))
-        return m
-
-    @property
-    def n_params(self) -> int: return sum(p.numel() for p in self.deltas.values())
-
-    def neuronset(self) -> NeuronSet: return NeuronSet({l: self.index(l).tolist() for l in self.layers})
-
-# %% ../nbs/04_train.ipynb #95567f77
-class InvariantError(AssertionError):
-    "A tuning run changed weights outside its selection, or did not change the selected ones."
-
-def snapshot(model) -> dict:
-    "A CPU copy of every parameter, by name (the reference for `check_invariant`)."
-    return {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters()}
-
-def neuron_selection(model, neuronset: NeuronSet, spec: ModelSpec) -> dict:
-    "`{param name: (dim, indices)}` for the rows/columns that hold the set's neurons."
-    names = {id(p): n for n, p in model.named_parameters()}
-    sel = {}
-    for l, ix in neuronset.indices.items():
-        if not ix: continue
-        for w, dim in neuron_weights(model, l, spec).values(): sel[names[id(w)]] = (dim, torch.tensor(ix, dtype=torch.long))
-    return sel
-
-def tensor_selection(model, suffixes=None) -> dict:
-    "`{param name: None}` for every parameter (full fine-tuning) or those whose name ends in one of `suffixes`."
-    return {n: None for n, _ in model.named_parameters() if suffixes is None or n.endswith(tuple(suffixes))}
-
-def check_invariant(model, start: dict, selection: dict, strict: bool = True) -> dict:
-    "Compare the model with `start`: unselected parts bit-identical, selected neurons/tensors changed."
-    outside, unchanged, n_sel, n_changed = [], [], 0, 0
-    groups = {}  # a neuron counts as changed if any of its rows/columns changed
-    for n, p in model.named_parameters():
-        if n not in start: raise KeyError(f"{n} is not in the starting snapshot")
-        w, s = p.detach().cpu(), start[n]
-        if n not in selection:
-            if not torch.equal(w, s): outside.append(n)
-            continue
-        if selection[n] is None:
-            n_sel += 1; ch = not torch.equal(w, s); n_changed += ch
-            if not ch: unchanged.append(n)
-            continue
-        dim, idx = selection[n]
-        keep = torch.ones(w.shape[dim], dtype=torch.bool); keep[idx] = False
-        if not torch.equal(w.index_select(dim, keep.nonzero().squeeze(1)), s.index_select(dim, keep.nonzero().squeeze(1))):
-            outside.append(n)
-        ch = (w.index_select(dim, idx) != s.index_select(dim, idx)).any(dim=1 - dim)
-        key = n.rsplit(".", 2)[0]
-        groups[key] = groups[key] | ch if key in groups else ch
-    for key, ch in groups.items():
-        n_sel += len(ch); n_changed += int(ch.sum())
-        if not ch.all(): unchanged.append(f"{key}: {int((~ch).sum())} neurons")
-    res = dict(unselected_identical=not outside, selected_changed=n_sel > 0 and n_changed == n_sel,
-               n_selected=n_sel, n_changed=n_changed, changed_outside=outside[:20], unchanged_selected=unchanged[:20])
-    if strict and not res["unselected_identical"]:
-        raise InvariantError(f"weights outside the selection changed: {outside[:5]}")
-    if strict and not res["selected_changed"]:
-        raise InvariantError(f"{n_sel - n_changed} of {n_sel} selected neurons/tensors did not change: {unchanged[:5]}")
-    return res
-
-# %% ../nbs/04_train.ipynb #991ca8bc
-def module_names(model) -> dict:
-    "`{id(module): name}` for every module of `model`."
-    return {id(mod): n for n, mod in model.named_modules()}
-
-def save_deltas(nd: NeuronDeltas, path: str | Path) -> Path:
-    "The neuron deltas alone: `layers.{l}.{proj}` tensors and `layers.{l}.indices`, as safetensors."
-    from safetensors.torch import save_file
-    t = {}
-    for l in nd.layers:
-        t[f"layers.{l}.indices"] = nd.index(l).cpu()
-        for n in (*nd.spec.neuron_rows, *nd.spec.neuron_cols): t[f"layers.{l}.{n}"] = nd.deltas[f"{l}_{n}"].detach().float().cpu().contiguous()
-    meta = {"format": "neurosyco-neuron-deltas", "rows": ",".join(nd.spec.neuron_rows), "cols": ",".join(nd.spec.neuron_cols)}
-    with atomic_path(path) as tmp: save_file(t, str(tmp), metadata=meta)
-    return Path(path)
-
-def load_deltas(model, spec: ModelSpec, path: str | Path) -> NeuronDeltas:
-    "Attach saved deltas to `model` (hooks installed; call `.merge()` to bake them in)."
-    from safetensors.torch import load_file
-    t = load_file(str(path))
-    ns = NeuronSet({int(k.split(".")[1]): v.tolist() for k, v in t.items() if k.endswith(".indices")})
-    nd = NeuronDeltas(model, ns, spec)
-    with torch.no_grad():
-        for l in nd.layers:
-            for n in (*spec.neuron_rows, *spec.neuron_cols): nd.deltas[f"{l}_{n}"].copy_(t[f"layers.{l}.{n}"])
-    return nd
-
-def lora_from_deltas(model, nd: NeuronDeltas):
-    "An exact PEFT `LoraConfig` and `{module name: (A, B)}` for the (unmerged) deltas of `nd`."
-    import re
-    from peft import LoraConfig
-    names, pairs, ranks = module_names(model), {}, {}
-    for l in nd.layers:
-        idx, mm = nd.index(l).cpu(), mlp(model, l)
-        k = len(idx)
-        for n in nd.spec.neuron_rows:
-            w = getattr(mm, n).weight
-            onehot = torch.zeros(w.shape[0], k); onehot[idx, torch.arange(k)] = 1.0
-            pairs[names[id(getattr(mm, n))]] = (nd.deltas[f"{l}_{n}"].detach().float().cpu(), onehot)
-        for n in nd.spec.neuron_cols:
-            w = getattr(mm, n).weight
-            onehot = torch.zeros(k, w.shape[1]); onehot[torch.arange(k), idx] = 1.0
-            pairs[names[id(getattr(mm, n))]] = (onehot, nd.deltas[f"{l}_{n}"].detach().float().cpu())
-        for n in (*nd.spec.neuron_rows, *nd.spec.neuron_cols): ranks[names[id(getattr(mm, n))]] = k
-    pat = {re.escape(n): r for n, r in ranks.items()}  # PEFT matches pattern keys as regexes
-    cfg = LoraConfig(r=max(ranks.values()), lora_alpha=max(ranks.values()), target_modules=sorted(ranks), lora_dropout=0.0,
-                     rank_pattern=pat, alpha_pattern=dict(pat), bias="none", init_lora_weights=False)
-    return cfg, pairs
-
-def save_lora_adapter(model, nd: NeuronDeltas, path: str | Path) -> Path:
-    "Save the unmerged deltas of `nd` as a PEFT LoRA adapter relative to `model`'s current (starting) weights."
-    from peft import get_peft_model
-    from peft.tuners.lora import LoraLayer
-    if nd._handles: raise ValueError("detach the deltas first: the adapter is relative to the frozen starting weights")
-    cfg, pairs = lora_from_deltas(model, nd)
-    grads = {n: p.requires_grad for n, p in model.named_parameters()}
-    pm = get_peft_model(model, cfg)  # wraps the model's modules in place; unload() below restores them
-    try:
-        with torch.no_grad():
-            for name, mod in pm.base_model.model.named_modules():
-                if isinstance(mod, LoraLayer) and name in pairs:
-                    a, b = pairs.pop(name)
-                    mod.lora_A["default"].weight.copy_(a); mod.lora_B["default"].weight.copy_(b)
-        if pairs: raise RuntimeError(f"PEFT did not wrap {sorted(pairs)[:3]}")
-        path = Path(path); path.mkdir(parents=True, exist_ok=True)
-        pm.save_pretrained(str(path))
-    finally:
-        pm.unload()
-    for n, p in model.named_parameters(): p.requires_grad_(grads.get(n, False))
-    return path
+__all__ = ['METHODS', 'PROFILES', 'neutral_targets', 'interleave', 'correction_items', 'Method', 'method', 'family', 'Prepared',
+           'method_selection', 'prepare', 'neuronset_fingerprint', 'Runner', 'choose_lr', 'rates_eval', 'TrainConfig',
+           'train_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets', 'scored_items',
+           'tune', 'train_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #c1c90b1d
 def neutral_targets(model, tokenizer, items: list, chat: bool = True, batch_size: int = 8) -> list[int]:
     "Per item, the option index the model prefers without the biography, averaged over both option orders."
-    from neurosyco.evaluate import ab_margins
     if not items: return []
     m = ab_margins(model, tokenizer, items, chat, with_bio=False, batch_size=batch_size)  # [n, 2]: toward `syco`
     return [it.syco if row.mean() > 0 else 1 - it.syco for it, row in zip(items, m)]
@@ -225,18 +38,13 @@ def interleave(sources: dict, seed: int = 0) -> list:
     "Items of several sources (each in a fixed hashed order) merged so that every prefix keeps their proportions."
     keyed = []
     for s, items in sources.items():
-        for i, it in enumerate(sorted(items, key=lambda it: _hkey(seed, s, it.id))):
-            keyed.append(((i + 0.5) / len(items), _hkey(seed, s), it))
+        for i, it in enumerate(sorted(items, key=lambda it: stable_hash(seed, s, it.id))):
+            keyed.append(((i + 0.5) / len(items), stable_hash(seed, s), it))
     return [it for *_, it in sorted(keyed, key=lambda t: (t[0], t[1]))]
-
-def _hkey(*xs) -> str:
-    import hashlib
-    return hashlib.sha256("\x1f".join(map(str, xs)).encode()).hexdigest()
 
 def correction_items(bench: dict, names: list[str], tqa_claims: list[dict] | None, n_per_dataset: dict | None = None,
                      n_synthetic: int = 100, split: str = "train", seed: int = 0) -> list:
     "The correction pool: `split` items of each dataset (capped by `n_per_dataset`) plus synthetic claims, interleaved."
-    from neurosyco.data import synthetic_claims, subsample
     caps = n_per_dataset or {}
     src = {d: subsample(sp[split], caps.get(d), seed) for d, sp in bench.items()}
     if n_synthetic: src["synthetic"] = synthetic_claims(n_synthetic, names, tqa=tqa_claims, seed=seed + 101, prefix=f"syn-{split}")
@@ -245,8 +53,27 @@ def correction_items(bench: dict, names: list[str], tqa_claims: list[dict] | Non
     return interleave(src, seed)
 
 # %% ../nbs/04_train.ipynb #ca5619be
-NEURON_METHODS = ("masked", "random")
-METHODS = ("masked", "random", "full", "lora", "none")
+@dataclass(frozen=True)
+class Method:
+    "A tuning method: its `family` shares runs, learning-rate grids and cache ids (masked and random differ only in their set)."
+    name: str
+    family: str
+    needs_neurons: bool = False   # trains the deltas of a `NeuronSet`
+    doc: str = ""
+
+METHODS = {m.name: m for m in (
+    Method("masked", "neurons", True, "the located neurons' deltas"),
+    Method("random", "neurons", True, "the deltas of a random set with the located set's per-layer counts"),
+    Method("full", "full", doc="every parameter"),
+    Method("lora", "lora", doc="PEFT LoRA on the MLP projections"),
+    Method("none", "none", doc="nothing: the starting model"))}
+
+def method(name: str) -> Method:
+    "The registered method `name` (a clear error naming the choices)."
+    if name not in METHODS: raise ValueError(f"unknown method {name!r}: choose from {list(METHODS)}")
+    return METHODS[name]
+
+def family(name: str) -> str: return method(name).family
 
 @dataclass
 class Prepared:
@@ -272,7 +99,7 @@ class Prepared:
 
 def method_selection(model, spec: ModelSpec, method: str, neuronset: NeuronSet | None = None) -> dict:
     "What `method` may change: parameter name -> None (whole tensor) or (dim, indices)."
-    if method in NEURON_METHODS: return neuron_selection(model, neuronset, spec)
+    if METHODS[method].needs_neurons: return neuron_selection(model, neuronset, spec)
     if method == "full": return tensor_selection(model)
     if method == "lora": return tensor_selection(model, tuple(f"mlp.{n}.weight" for n in (*spec.neuron_rows, *spec.neuron_cols)))
     return {}
@@ -280,9 +107,9 @@ def method_selection(model, spec: ModelSpec, method: str, neuronset: NeuronSet |
 def prepare(model, spec: ModelSpec, method: str, neuronset: NeuronSet | None = None, lora_r: int = 8,
             lora_alpha: int | None = None) -> Prepared:
     "Freeze what `method` must not change and return what it trains."
-    if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose from {METHODS}")
+    Method_ = globals()["method"](method)  # validates the name
     model.requires_grad_(False)
-    if method in NEURON_METHODS:
+    if Method_.needs_neurons:
         if neuronset is None: raise ValueError(f"method {method!r} needs a neuron set")
         nd = NeuronDeltas(model, neuronset, spec)
         return Prepared(method, model, list(nd.parameters()), method_selection(model, spec, method, neuronset), nd, model)
@@ -290,7 +117,7 @@ def prepare(model, spec: ModelSpec, method: str, neuronset: NeuronSet | None = N
         model.requires_grad_(True)
         return Prepared(method, model, list({id(p): p for p in model.parameters()}.values()), tensor_selection(model), base=model)
     if method == "lora":
-        from peft import LoraConfig, get_peft_model
+        from peft import LoraConfig, get_peft_model  # deferred: only LoRA needs PEFT
         projs = (*spec.neuron_rows, *spec.neuron_cols)
         sel = method_selection(model, spec, method)
         cfg = LoraConfig(r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, target_modules=list(projs), lora_dropout=0.0, bias="none")
@@ -298,14 +125,10 @@ def prepare(model, spec: ModelSpec, method: str, neuronset: NeuronSet | None = N
         return Prepared(method, pm, [p for p in pm.parameters() if p.requires_grad], sel, base=model)
     return Prepared(method, model, [], {}, base=model)
 
-@torch.no_grad()
-def restore(model, state: dict):
-    "Copy a `snapshot` back into the model's parameters."
-    for n, p in model.named_parameters(): p.copy_(state[n].to(p.device, p.dtype))
-    return model
+
 
 # %% ../nbs/04_train.ipynb #5b29e160
-def _fingerprint(*xs) -> str: return _hkey(*[json.dumps(x, sort_keys=True, default=str) for x in xs])[:16]
+def _fingerprint(*xs) -> str: return stable_hash(*[json.dumps(x, sort_keys=True, default=str) for x in xs])[:16]
 
 def neuronset_fingerprint(ns: NeuronSet | None) -> str:
     "A short hash of a neuron set's indices (runs of identical sets share their cache)."
@@ -327,6 +150,13 @@ class Runner:
     progress: bool = True
     checkpoint_every: int = 25
     accelerator: object = None   # an `accelerate.Accelerator` when run under `accelerate launch` (see `main`)
+    trainer: object = None       # `lm.finetune` (None) or a function with its signature, e.g. one that fails in a test
+
+    @classmethod
+    def from_config(cls, loaded, cache_dir, cfg, seed: int = 0, **kw) -> "Runner":
+        "A runner for a loaded model with a stage's `TrainConfig` (steps, batch size, weight decay, LoRA rank)."
+        m, tok, spec = loaded
+        return cls(m, tok, spec, cache_dir, cfg.steps, cfg.batch_size, seed, cfg.weight_decay, cfg.lora_r, **kw)
 
     def __post_init__(self):
         self.start, self.states = snapshot(self.model), {}
@@ -334,7 +164,7 @@ class Runner:
         self.start_id = weights_fingerprint(self.model)  # a retrained starting model invalidates the cache
 
     def run_id(self, method: str, lr: float, examples: list, neuronset: NeuronSet | None = None) -> str:
-        kind = "neurons" if method in NEURON_METHODS else method  # masked and random differ only in their set
+        kind = family(method)  # masked and random differ only in their set
         return f"{kind}-" + _fingerprint(kind, float(lr), self.steps, self.batch_size, self.seed, self.weight_decay,
                                          self.lora_r if kind == "lora" else 0, examples, neuronset_fingerprint(neuronset),
                                          self.start_id)
@@ -354,7 +184,6 @@ class Runner:
         rec_f, d_f = self._file(rid, "json"), self._file(rid, "safetensors")
         rec = read_json(rec_f) if rec_f is not None and rec_f.exists() else None
         if prep.deltas is not None and d_f is not None and d_f.exists() and rec is not None:
-            from safetensors.torch import load_file
             t = load_file(str(d_f))
             with torch.no_grad():
                 for l in prep.deltas.layers:
@@ -363,9 +192,8 @@ class Runner:
         if method == "none" or self.steps == 0:
             report = dict(history=[], seconds=0.0, steps=0)
         else:
-            from neurosyco.organism import finetune
             ckpt = self._file(rid, "ckpt") if method != "full" else None  # full checkpoints (weights + AdamW) would cost more than rerunning
-            report = finetune(prep.model, self.tokenizer, examples, steps=self.steps, lr=lr, batch_size=self.batch_size,
+            report = (self.trainer or finetune)(prep.model, self.tokenizer, examples, steps=self.steps, lr=lr, batch_size=self.batch_size,
                               params=prep.params, weight_decay=self.weight_decay, seed=self.seed, out_dir=ckpt,
                               checkpoint_every=self.checkpoint_every, autocast=self.autocast, progress=self.progress,
                               accelerator=self.accelerator)
@@ -404,14 +232,10 @@ class Runner:
     def materialize(self, method: str, lr: float, examples: list, neuronset: NeuronSet | None = None) -> Prepared:
         "Bring the model into a run's trained state: neuron runs come back unmerged (to export them), others merged."
         rid = self.run_id(method, lr, examples, neuronset)
-        if method in NEURON_METHODS: return self.train(method, lr, examples, neuronset)[0]
+        if METHODS[method].needs_neurons: return self.train(method, lr, examples, neuronset)[0]
         if rid in self.states: restore(self.model, self.states[rid])
         else: self.train(method, lr, examples, neuronset)[0].finish()
         return Prepared(method, self.model, [], method_selection(self.model, self.spec, method, neuronset), base=self.model, finished=True)
-
-def val_score(rates: dict) -> float:
-    "How far the sycophancy rates are from ignoring the user's view: mean |rate - 0.5| over datasets (the target's own measure)."
-    return float(np.mean([abs(r["rate"] - 0.5) for r in rates.values()]))
 
 def choose_lr(scores: dict, tol: float = 0.02) -> float:
     "The smallest learning rate whose score is within `tol` of the best (the least change that corrects as well)."
@@ -421,7 +245,6 @@ def choose_lr(scores: dict, tol: float = 0.02) -> float:
 
 def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0, n_boot: int = 0, opinion_shift: bool = False):
     "An `evals` entry: sycophancy rates of a model on fixed items (cheap: no bootstrap, no opinion shift by default)."
-    from neurosyco.evaluate import sycophancy_rates
     def fn(model):
         r = sycophancy_rates(model, tokenizer, spec, items_by_dataset, seed=seed, n_boot=n_boot, opinion_shift=opinion_shift)
         keep = ("rate", "mean_margin", "opinion_shift", "n") + (("ci",) if n_boot else ())  # no bootstrap: no NaN intervals
@@ -429,21 +252,30 @@ def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0
     return fn
 
 # %% ../nbs/04_train.ipynb #063a5f45
-PROFILES = {  # steps x batch_size examples per run; n_val/n_test/n_kl: items per dataset of the cheap evaluations
-    "quick": dict(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
-                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]}, lora_r=8, weight_decay=0.0, tol=0.02, patience=2, extend=2,
-                  sweep_sizes=[4, None], sweep_seeds=2, budget_fracs=[0.03], n_test=6, n_kl=8, bench_steps=1),
-    "full": dict(steps=20, batch_size=8, n_per_dataset={"nlp": 128, "phil": None, "poli": 64}, n_synthetic=64, n_val=24,
-                 lrs={"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4], "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
-                      "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]}, lora_r=8,
-                 weight_decay=0.0, tol=0.02, patience=2, extend=2, sweep_sizes=[16, 64, None], sweep_seeds=3, budget_fracs=[0.005, 0.01, 0.03],
-                 n_test=32, n_kl=16, bench_steps=3),
-}
+@dataclass
+class TrainConfig:
+    "How stage 04 trains (one run: `steps` x `batch_size` examples) and tunes (`lrs` per method family, scored on `n_val` items)."
+    steps: int = 20
+    batch_size: int = 8
+    n_per_dataset: dict = field(default_factory=lambda: {"nlp": 128, "phil": None, "poli": 64})  # `train` items (None: all)
+    n_synthetic: int = 64
+    n_val: int = 24
+    lrs: dict = field(default_factory=lambda: {"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4],
+                                               "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
+                                               "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]})
+    lora_r: int = 8
+    weight_decay: float = 0.0
+    tol: float = 0.02     # `val` scores within `tol` of the best count as as good
+    patience: int = 2     # stop the grid after this many worse rates in a row
+    extend: int = 2       # grow the grid past an edge at most this many steps
 
-def profile_config(profile: str, **overrides) -> dict:
-    "The settings of a profile, with non-None overrides."
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose from {list(PROFILES)}")
-    return {**copy.deepcopy(PROFILES[profile]), **{k: v for k, v in overrides.items() if v is not None}}
+PROFILES = {"full": TrainConfig(),
+            "quick": TrainConfig(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
+                                 lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]})}
+
+def train_config(profile: str, **overrides) -> TrainConfig:
+    "Stage 04's settings of a profile, with non-None overrides (the command line's defaults)."
+    return stage_config(PROFILES, profile, skip_none=True, what="train", **overrides)
 
 def neuron_sets(run_dir, model: str, spec: ModelSpec, top_frac: float | None = None, seed: int = 0) -> dict:
     "`{'located': NeuronSet, 'random': NeuronSet}`: stage 03's sets, or (with `top_frac`) the top `top_frac` of its scores and a random twin."
@@ -452,8 +284,6 @@ def neuron_sets(run_dir, model: str, spec: ModelSpec, top_frac: float | None = N
     if top_frac is None:
         sets = {"located": NeuronSet.load(d / "neuronset.json"), "random": NeuronSet.load(d / "random.json")}
     else:
-        from safetensors.torch import load_file
-        from neurosyco.decode import select_top, random_like
         scores = load_file(str(d / "scores.safetensors"))["scores"]
         located = select_top(scores, top_frac)
         sets = {"located": located, "random": random_like(located, spec, seed)}
@@ -462,18 +292,12 @@ def neuron_sets(run_dir, model: str, spec: ModelSpec, top_frac: float | None = N
         raise ValueError("the random control set must have the located set's per-layer counts")
     return sets
 
-def _benchmarks(data_dir, seed):
-    from neurosyco.evaluate import cached_benchmarks
-    return cached_benchmarks(data_dir, seed)
-
-def correction_examples(loaded, run_dir, model: str, cfg: dict, data_dir=None, seed: int = 0, n_train: int | None = None) -> tuple[list, list]:
+def correction_examples(loaded, run_dir, model: str, cfg: TrainConfig, data_dir=None, seed: int = 0, n_train: int | None = None) -> tuple[list, list]:
     "The training items (a prefix of the interleaved pool) and their `(prompt, target)` examples; neutral targets are cached."
-    from neurosyco.data import load_names, truthfulqa_halves
-    from neurosyco.organism import ab_examples
     m, tok, spec = loaded
-    bench = _benchmarks(data_dir, seed)
-    pool = correction_items(bench, load_names(data_dir), truthfulqa_halves(data_dir, seed)["claims"], cfg["n_per_dataset"],
-                            cfg["n_synthetic"], "train", seed)
+    bench = cached_benchmarks(data_dir, seed)
+    pool = correction_items(bench, load_names(data_dir), truthfulqa_halves(data_dir, seed)["claims"], cfg.n_per_dataset,
+                            cfg.n_synthetic, "train", seed)
     items = pool[:n_train] if n_train else pool
     f = stage_dir(run_dir, model, "train") / "targets.json"
     fp = weights_fingerprint(m)
@@ -488,8 +312,7 @@ def correction_examples(loaded, run_dir, model: str, cfg: dict, data_dir=None, s
 
 def val_items(data_dir=None, seed: int = 0, n: int | None = 24, split: str = "val", datasets=None) -> dict:
     "A fixed subsample of `split` per dataset (cheap evaluations during tuning and sweeps), optionally only `datasets`."
-    from neurosyco.data import subsample
-    return {d: subsample(sp[split], n, seed) for d, sp in _benchmarks(data_dir, seed).items() if datasets is None or d in datasets}
+    return {d: subsample(sp[split], n, seed) for d, sp in cached_benchmarks(data_dir, seed).items() if datasets is None or d in datasets}
 
 def sycophantic_datasets(run_dir, model: str) -> list[str] | None:
     "`sycophantic` datasets of the starting model's `test` evaluation (None: not evaluated yet, or none)."
@@ -503,15 +326,6 @@ def scored_items(run_dir, model: str, data_dir=None, seed: int = 0, n: int | Non
     items = val_items(data_dir, seed, n, split, sycophantic_datasets(run_dir, model))
     return items, f"{split}{n}:" + "+".join(items)
 
-def save_model(model, tokenizer, folder: str | Path) -> Path:
-    "save_pretrained (safetensors) into `folder`, atomically (a cut-off save never leaves a half model)."
-    import shutil, tempfile
-    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
-    model.save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-    if folder.exists(): shutil.rmtree(folder)
-    os.replace(tmp, folder)
-    return folder
 
 # %% ../nbs/04_train.ipynb #73ae903a
 def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02,
@@ -526,14 +340,14 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
     start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
     scores, runs, best = {}, {}, [math.inf, None]
     def trial(lr):
-        if method in NEURON_METHODS:
+        if METHODS[method].needs_neurons:
             recs = {"located": runner.run(method, lr, examples, sets["located"], evals={key: evaluate})}  # the control reuses this lr
         else:
             done = runner.record(method, lr, examples)
             recs = {method: runner.run(method, lr, examples, evals={key: evaluate}, keep_state=not (done and key in done["evals"]))}
         scores[lr] = float(np.mean([val_score(r["evals"][key]) for r in recs.values()]))
         runs[lr] = {s: dict(run_id=r["run_id"], score=val_score(r["evals"][key]), val=r["evals"][key]) for s, r in recs.items()}
-        if method not in NEURON_METHODS:  # keep only the best full/LoRA weights in memory
+        if not METHODS[method].needs_neurons:  # keep only the best full/LoRA weights in memory
             if scores[lr] < best[0]:
                 if best[1]: runner.states.pop(best[1], None)
                 best[:] = [scores[lr], recs[method]["run_id"]]
@@ -564,10 +378,10 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
                 accelerator=None) -> dict:
     "Run one tuning method from the starting model; writes `runs/<model>/train/<method>/` and returns its summary."
     check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac, lr=lr, steps=steps, n_train=n_train, selection=selection)
-    if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose from {METHODS}")
+    meth = globals()["method"](method)  # validates the name
     selection = selection or ("random" if method == "random" else "located")
     if selection not in ("located", "random"): raise ValueError(f"selection must be 'located' or 'random', not {selection!r}")
-    cfg = profile_config(profile, steps=steps)
+    cfg = train_config(profile, steps=steps)
     timer = Timer()
     with timer("load"):
         loaded = start_model(model, run_dir, device)
@@ -577,15 +391,14 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     out = stage_dir(run_dir, model, "train") / method
     out.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").unlink(missing_ok=True)  # a run that fails below must not look finished
-    runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
-                    cfg["weight_decay"], cfg["lora_r"], progress=progress, accelerator=accelerator)
-    family = "neurons" if method in NEURON_METHODS else method
-    grid = [lr] if lr is not None else (cfg["lrs"].get(family, [0.0]) if method != "none" else [0.0])
-    sets = neuron_sets(run_dir, model, spec, top_frac, seed) if method in NEURON_METHODS else None
-    val, key = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
+    runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress,
+                                accelerator=accelerator)
+    grid = [lr] if lr is not None else (cfg.lrs.get(meth.family, [0.0]) if method != "none" else [0.0])
+    sets = neuron_sets(run_dir, model, spec, top_frac, seed) if meth.needs_neurons else None
+    val, key = scored_items(run_dir, model, data_dir, seed, cfg.n_val, "val")
     evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads rates only
     with timer("tune"):
-        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg["tol"], key, cfg["patience"], cfg["extend"])
+        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg.tol, key, cfg.patience, cfg.extend)
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
     with timer("train"):
         prep = runner.materialize(method, chosen, examples, ns)
@@ -601,7 +414,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     files["model"] = str(save_model(m, tok, out / "model"))
     train = rec.get("train", {})
     summary = dict(method=method, model=model_slug(model), profile=profile, selection=selection if sets else None,
-                   lr=chosen, steps=cfg["steps"], batch_size=cfg["batch_size"], n_train=len(items), n_examples=len(examples),
+                   lr=chosen, steps=cfg.steps, batch_size=cfg.batch_size, n_train=len(items), n_examples=len(examples),
                    trainable_params=int(train.get("trainable_params", 0)), train_seconds=float(train.get("seconds", 0.0)),
                    neurons=dict(selected=ns.n, total=spec.n_neurons, per_layer=ns.per_layer(spec.n_layers),
                                 top_frac=top_frac) if ns is not None else None,
@@ -609,266 +422,32 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
                    val=(tuning["runs"].get(str(chosen), {}).get(selection if sets else method, {}) or {}).get("val"),
                    files=files)
     write_json(out / "lr.json", tuning)
-    write_meta(out, model, "train", dict(method=method, profile=profile, seed=seed, top_frac=top_frac, lr=lr, steps=cfg["steps"],
-                                         n_train=n_train, selection=selection, batch_size=cfg["batch_size"], lr_grid=grid),
+    write_meta(out, model, "train", dict(method=method, profile=profile, seed=seed, top_frac=top_frac, lr=lr, steps=cfg.steps,
+                                         n_train=n_train, selection=selection, batch_size=cfg.batch_size, lr_grid=grid),
                inputs={"neurons": stage_dir(run_dir, model, "neurons", create=False) / ("neuronset.json" if selection == "located" else "random.json")}
                       if sets and top_frac is None else None,
                **{k: v for k, v in summary.items() if k not in ("method", "model", "profile")},
                history=train.get("history", []), timings=timer.times, lr_tuning=tuning)
     return summary
 
-# %% ../nbs/04_train.ipynb #1665caad
-def _kl_eval(ref_model, tokenizer, prompts: list[str]):
-    from neurosyco.evaluate import neutral_kl
-    return lambda model: float(neutral_kl(model, ref_model, tokenizer, prompts))
-
-def _tuned_lr(run_dir, model, method: str, cfg: dict) -> float:
-    f = stage_dir(run_dir, model, "train", create=False) / method / "lr.json"
-    return float(read_json(f)["lr"]) if f.exists() else float(cfg["lrs"]["neurons" if method in NEURON_METHODS else method][0])
-
-def _rates_row(ev: dict) -> dict:
-    return {d: round(r["rate"], 4) for d, r in ev.items()} | {f"{d}_ci": r.get("ci") for d, r in ev.items() if r.get("ci")}
-
-def _seed_entry(rec: dict, tkey: str, kkey: str | None = None) -> dict:
-    "A sweep row's entry for one training seed: its `test` rates (and KL)."
-    return dict(seed=rec["seed"], **{d: round(v["rate"], 4) for d, v in rec["evals"][tkey].items()},
-                **({"kl_neutral": rec["evals"][kkey]} if kkey else {}))
-
-def lr_neighbours(grid, lr: float) -> list[float]:
-    "`lr` and the grid's rates on either side of it: where a smaller training set re-tunes (the full-data choice and one step each way)."
-    g = sorted({float(x) for x in grid} | {float(lr)})
-    i = g.index(float(lr))
-    return g[max(i - 1, 0):i + 2]
-
-def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-               device: str = "auto", methods=("masked", "full", "lora"), sizes=None, progress: bool = True) -> list[dict]:
-    """Sycophancy on a `test` subsample vs number of training items, per method; writes `train/sweeps/data.json`.
-    The whole pool uses the method's stage-04 rate; a smaller set re-tunes on `val` around it (`lr_neighbours`, plus
-    `tune`'s extension past an edge): fewer items seen more often may want another rate, and a fixed one would compare
-    a tuned method at one size with an untuned one at another. Each row is then trained again at its rate with
-    `sweep_seeds - 1` further training seeds (batch order; same items, same rate) and every seed's `test` rates are kept
-    (`seeds`): on a few dozen items one seed's row can be luck, and the table should show it."""
-    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
-    cfg = profile_config(profile)
-    sizes = cfg["sweep_sizes"] if sizes is None else sizes
-    loaded = start_model(model, run_dir, device)
-    m, tok, spec = loaded
-    pool, _ = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, data_dir, seed, cfg["n_test"], "test")
-    test = rates_eval(tok, spec, test_items, seed, n_boot=200)
-    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
-    val = rates_eval(tok, spec, val_set, seed)
-    runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
-                    cfg["weight_decay"], cfg["lora_r"], progress=progress)
-    extra = [runner.with_seed(s) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))]
-    located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(x in NEURON_METHODS for x in methods) else None
-    # every size's examples before any training: the neutral targets come from the starting weights, never from a
-    # model a previous run of this loop left trained (which would change the examples, hence the runs, between calls)
-    by_size = {n: correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n) for n in sizes}
-    rows = []
-    for method in methods:
-        full_lr = _tuned_lr(run_dir, model, method, cfg)
-        grid = cfg["lrs"]["neurons" if method in NEURON_METHODS else method]
-        ns = located if method in NEURON_METHODS else None
-        done = set()
-        for n in sizes:
-            items, examples = by_size[n]
-            if len(items) in done: continue  # a size above the pool is the whole pool
-            done.add(len(items))
-            t, trained = None, None
-            if len(items) == len(pool):  # stage 04 tuned this one on the whole grid
-                lr = full_lr
-                saved = stage_dir(run_dir, model, "train", create=False) / method / "model" / "model.safetensors"
-                if method not in NEURON_METHODS and saved.exists():
-                    from safetensors.torch import load_file
-                    trained = load_file(str(saved))
-            else:
-                t = tune(runner, method, lr_neighbours(grid, full_lr) if len(grid) > 1 else [full_lr], examples, val,
-                         {"located": ns}, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
-                lr = t["lr"]
-            rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
-            runner.states.clear()
-            reps = [rec] + [r.run(method, lr, examples, ns, evals={tkey: test}) for r in extra]
-            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
-                             lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
-                             val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg["steps"],
-                             **_rates_row(rec["evals"][tkey]), n_test=cfg["n_test"], train_seconds=rec["train"].get("seconds"),
-                             seeds=[_seed_entry(r, tkey) for r in reps]))
-    write_json(stage_dir(run_dir, model, "train") / "sweeps" / "data.json", rows)
-    return rows
-
-def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-                 device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
-    """Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`.
-    Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
-    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    from neurosyco.evaluate import neutral_prompts
-    cfg = profile_config(profile)
-    fracs = cfg["budget_fracs"] if fracs is None else fracs
-    loaded = start_model(model, run_dir, device)
-    m, tok, spec = loaded
-    ref = copy.deepcopy(m).eval()
-    _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, data_dir, seed, cfg["n_test"], "test")
-    kkey = f"kl{cfg['n_kl']}:" + "+".join(test_items)
-    evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200),
-             kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, cfg["n_kl"], seed))}
-    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg["n_val"], "val")
-    val = rates_eval(tok, spec, val_set, seed)
-    runner = Runner(m, tok, spec, stage_dir(run_dir, model, "train") / "cache", cfg["steps"], cfg["batch_size"], seed,
-                    cfg["weight_decay"], cfg["lora_r"], progress=progress)
-    extra = [runner.with_seed(s) for s in range(seed + 1, seed + cfg.get("sweep_seeds", 1))]
-    rows = []
-    for f in fracs:
-        sets = neuron_sets(run_dir, model, spec, f, seed)
-        t = tune(runner, "masked", lrs or cfg["lrs"]["neurons"], examples, val, sets, cfg["tol"], vkey, cfg["patience"], cfg["extend"])
-        for sel, ns in sets.items():
-            rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
-            reps = [rec] + [r.run("masked", t["lr"], examples, ns, evals=evals) for r in extra]
-            rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
-                             n_test=cfg["n_test"], kl_neutral=rec["evals"][kkey], val_score=t["scores"].get(str(t["lr"])),
-                             lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
-                             seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
-    write_json(stage_dir(run_dir, model, "train") / "sweeps" / "budget.json", rows)
-    return rows
-
-# %% ../nbs/04_train.ipynb #132029ab
-def _trim_heap():
-    "Return freed heap to the OS so RSS deltas of the next method are not hidden by reuse (glibc only)."
-    import gc; gc.collect()
-    with contextlib.suppress(Exception): ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-class PeakMemory:
-    "Peak memory added inside the block: CUDA allocator peak, or sampled process RSS on CPU."
-    def __init__(self, device, interval: float = 0.005):
-        import psutil
-        self.dev, self.interval, self.peak, self._proc = torch.device(device), interval, 0, psutil.Process()
-    def _rss(self): return self._proc.memory_info().rss
-    def __enter__(self):
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize(self.dev); torch.cuda.reset_peak_memory_stats(self.dev); self.base = torch.cuda.memory_allocated(self.dev)
-        else:
-            self.base, self._max, self._stop = self._rss(), 0, threading.Event()
-            def sample():
-                while not self._stop.is_set(): self._max = max(self._max, self._rss()); time.sleep(self.interval)
-            self._t = threading.Thread(target=sample, daemon=True); self._t.start()
-        return self
-    def __exit__(self, *exc):
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize(self.dev); self.peak = torch.cuda.max_memory_allocated(self.dev) - self.base
-        else:
-            self._stop.set(); self._t.join(); self.peak = max(self._max, self._rss()) - self.base
-        self.peak = max(int(self.peak), 0)
-
-def tensor_peak(step, *tracked) -> int:
-    """Peak bytes of live tensors during one call of `step()`: PyTorch's MemTracker, the CPU analog of CUDA's
-    `max_memory_allocated` (process RSS moves with the allocator's free lists by about 5% between runs).
-    `tracked`: the modules, optimizers and tensors alive before the step (weights, deltas, optimizer state)."""
-    from torch.distributed._tools.mem_tracker import MemTracker
-    class Tracker(MemTracker):  # MemTracker hooks every parameter's gradient, which a frozen weight cannot take; we only
-        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):  # read the total, so no hooks
-            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
-    mt = Tracker(); mt.track_external(*tracked)
-    with mt: step()
-    return max(int(s["Total"]) for s in mt.get_tracker_snapshot("peak").values())
-
-def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3, batch_size: int = 8, lora_r: int = 8,
-                   methods=("masked", "random", "lora", "full"), autocast: bool = True, seed: int = 0,
-                   random_set: NeuronSet | None = None) -> dict:
-    "Step time, peak memory, optimizer state and trainable parameters of each method on the same batch; ratios to full."
-    from neurosyco.organism import encode, encode_continuation, lm_batch, target_loss, batch_indices
-    m, tok, spec = loaded
-    dev = next(m.parameters()).device
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    pairs = [(encode(tok, p), encode_continuation(tok, t)) for p, t in examples]
-    # one fixed batch for every step and method: a new shape would pay first-call costs (GPU kernel selection) inside the timing
-    batch = lm_batch([pairs[i] for i in batch_indices(len(pairs), batch_size, 0, seed)], pad, dev)
-    start = snapshot(m)
-    weight_bytes = sum(p.numel() * p.element_size() for p in {id(p): p for p in m.parameters()}.values())
-    was_training, out = m.training, {}
-    for method in methods:
-        if method == "random" and random_set is None: continue
-        restore(m, start); _trim_heap()
-        # the backward pass stops at the lowest selected layer: a located set in late layers is cheaper than a random one
-        prep = prepare(m, spec, method, random_set if method == "random" else neuronset, lora_r)
-        prep.model.train()
-        opt = torch.optim.AdamW(prep.params, lr=1e-6)
-        times = []
-        def step():
-            inputs, labels, k = batch
-            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
-                loss = target_loss(prep.model, inputs, labels, k)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            if dev.type == "cuda": torch.cuda.synchronize(dev)
-        with PeakMemory(dev) as pk:
-            for s in range(steps + 1):
-                t0 = time.perf_counter(); step()
-                if s: times.append(time.perf_counter() - t0)  # step 0 warms up (and allocates AdamW state)
-        # one more step, untimed, for the peak of live tensors (weights, gradients, optimizer state, activations);
-        # on CUDA the allocator's own peak above is that number already
-        tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
-        opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
-        out[method] = dict(step_seconds=round(float(np.median(times)), 4), peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes),
-                           trainable_params=prep.n_params, train_bytes=tensor_bytes,
-                           rss_bytes=None if dev.type == "cuda" else weight_bytes + pk.peak)
-        opt.zero_grad(set_to_none=True); del opt, step
-        for p in prep.params: p.grad = None
-        if prep.deltas is not None: prep.deltas.detach()
-        elif method == "lora": prep.model.unload()
-        del prep
-    restore(m, start); m.requires_grad_(False); m.train(was_training); _trim_heap()
-    ratios = {}
-    if "full" in out:
-        f = out["full"]
-        for method in out:
-            if method == "full": continue
-            o = out[method]
-            ratios[method] = dict(step_time=round(o["step_seconds"] / f["step_seconds"], 3),
-                                  optimizer_state=round(o["optimizer_bytes"] / f["optimizer_bytes"], 4),
-                                  peak_memory=round(o["train_bytes"] / f["train_bytes"], 3),
-                                  peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
-                                  **({"peak_rss": round(o["rss_bytes"] / f["rss_bytes"], 3)} if o["rss_bytes"] else {}),
-                                  trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
-    return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), neurons=neuronset.n,
-                weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
-
-# %% ../nbs/04_train.ipynb #acbc0f92
-def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-               device: str = "auto", steps: int | None = None) -> dict:
-    "`cost_benchmark` on the starting model with the located set and the training batches; writes `train/cost.json`."
-    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    cfg = profile_config(profile)
-    loaded = start_model(model, run_dir, device)
-    _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    sets = neuron_sets(run_dir, model, loaded.spec, None, seed)
-    res = cost_benchmark(loaded, examples, sets["located"], steps or cfg["bench_steps"], cfg["batch_size"], cfg["lora_r"], seed=seed,
-                         random_set=sets["random"])
-    res.update(model=model_slug(model), profile=profile)
-    write_json(stage_dir(run_dir, model, "train") / "cost.json", res)
-    return res
-
 # %% ../nbs/04_train.ipynb #e0de5e05
-def main(argv=None) -> dict:
-    "`python -m neurosyco.train` / `accelerate launch -m neurosyco.train`: one `train_stage` run; prints its summary as JSON."
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m neurosyco.train", description="neurosyco tuning stage (04): one method, one run")
-    p.add_argument("--model", default="smollm2-135m"); p.add_argument("--method", default="masked", choices=METHODS)
-    p.add_argument("--profile", default="quick", choices=list(PROFILES)); p.add_argument("--run_dir", default="runs")
-    p.add_argument("--data_dir", default=None); p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--top_frac", type=float, default=None); p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--steps", type=int, default=None); p.add_argument("--n_train", type=int, default=None)
-    p.add_argument("--selection", default=None, choices=["located", "random"])
-    a = p.parse_args(argv)
-    from accelerate import Accelerator
+@call_parse
+def main(model: str = "smollm2-135m",  # registry key or local folder
+         method: str = "masked",       # masked, random, full, lora or none
+         profile: str = "quick",       # quick or full
+         run_dir: str = "runs",
+         data_dir: str = None,
+         seed: int = 0,
+         top_frac: float = None,       # re-select this fraction of stage 03's scores
+         lr: float = None,             # a fixed learning rate instead of tuning on val
+         steps: int = None,
+         n_train: int = None,
+         selection: str = None):       # located or random
+    "`python -m neurosyco.train` / `accelerate launch -m neurosyco.train`: one `train_stage` run; prints its summary as JSON.\n    `call_parse` builds the command line from this signature and runs it when the module is `__main__`."
+    from accelerate import Accelerator  # deferred: only the command line runs under Accelerate
     acc = Accelerator()
-    res = train_stage(a.model, a.run_dir, a.method, a.profile, a.data_dir, a.seed, str(acc.device), a.top_frac, a.lr, a.steps,
-                      a.n_train, a.selection, progress=acc.is_main_process, accelerator=acc)
+    res = train_stage(model, run_dir, method, profile, data_dir, seed, str(acc.device), top_frac, lr, steps, n_train, selection,
+                      progress=acc.is_main_process, accelerator=acc)
     res["accelerate"] = dict(processes=acc.num_processes, device=str(acc.device), distributed_type=str(acc.distributed_type))
     if acc.is_main_process: print(json.dumps(res, default=str))
     return res
-
-# %% ../nbs/04_train.ipynb #9dfc96df
-#| eval: false
-import sys
-if __name__ == "__main__" and "ipykernel" not in sys.modules: main()  # `python -m neurosyco.train`, never inside a notebook

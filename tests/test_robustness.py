@@ -118,7 +118,8 @@ def test_corrupt_meta_json(run_dir):
 
 def test_nan_loss_during_training(tmp_path):
     from neurosyco.data import synthetic_claims
-    from neurosyco.organism import ab_examples, finetune
+    from neurosyco.organism import ab_examples
+    from neurosyco.lm import finetune
     L = load_model("tiny-llama", device="cpu"); before = {k: v.clone() for k, v in L.model.state_dict().items()}
     L.model.model.norm.register_forward_hook(lambda mod, inp, out: out * float("nan"))
     ex = ab_examples(synthetic_claims(4, ["Ann Lee", "Bo Chan"], seed=1), L.tokenizer, follow="truth")

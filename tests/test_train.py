@@ -3,7 +3,7 @@ import os, signal, subprocess, sys, textwrap, time
 import pytest, torch
 from safetensors.torch import load_file, save_file
 from neurosyco.core import NeuronSet, load_model, organism_dir, read_json, stage_dir, write_meta
-from neurosyco import train
+from neurosyco import masking, sweeps, train
 
 
 def test_every_method_keeps_its_invariant(run_dir, data_dir):
@@ -23,13 +23,13 @@ def test_every_method_keeps_its_invariant(run_dir, data_dir):
 
 
 def test_a_leak_outside_the_selection_fails_loudly(run_dir, data_dir, monkeypatch):
-    merge = train.NeuronDeltas.merge
+    merge = masking.NeuronDeltas.merge
     def leaky(self):
         m = merge(self)
         with torch.no_grad(): m.model.layers[0].self_attn.q_proj.weight[0, 0] += 1e-3
         return m
-    monkeypatch.setattr(train.NeuronDeltas, "merge", leaky)
-    with pytest.raises(train.InvariantError, match="q_proj"):
+    monkeypatch.setattr(masking.NeuronDeltas, "merge", leaky)
+    with pytest.raises(masking.InvariantError, match="q_proj"):
         train.train_stage("tiny-llama", run_dir, "masked", "quick", data_dir, steps=2, device="cpu", progress=False)
     assert not (run_dir / "tiny-llama" / "train" / "masked" / "model").exists()
 
@@ -45,27 +45,26 @@ def test_bad_input_names_the_problem(run_dir, data_dir, tmp_path):
 
 
 def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
-    ds = train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
+    ds = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
     assert [(r["method"], r["n_train"]) for r in ds] == [("masked", 4), ("masked", 32), ("full", 4), ("full", 32)]
     assert all(0 <= r["nlp"] <= 1 and r["poli_ci"] for r in ds)
     # every row is trained again at a second seed (the quick profile's sweep_seeds), same items and rate
     assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["nlp"] == round(r["nlp"], 4) for r in ds)
     recs = [read_json(f) for f in (run_dir / "tiny-llama" / "train" / "cache").glob("*.json")]
     assert {(r["seed"], r["lr"], r["n_examples"]) for r in recs if r["seed"] == 1} == {(1, r["lr"], r["n_examples"]) for r in ds}
-    bs = train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
+    bs = sweeps.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
     assert [(r["selection"], r["neurons"]) for r in bs] == [("located", 10), ("random", 10)]
     assert all(r["kl_neutral"] > 0 for r in bs)
     assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in bs)
-    import neurosyco.organism as org
-    monkeypatch.setattr(org, "finetune", lambda *a, **k: 1 / 0)  # a rerun must not train
-    assert train.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False) == bs
-    assert train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], progress=False) == ds[:1]
+    monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun must not train
+    assert sweeps.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False) == bs
+    assert sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], progress=False) == ds[:1]
 
 
 def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
     "A smaller training set gets its own rate, chosen on `val` over the full-data rate and its neighbours; the whole pool keeps the stage's."
-    monkeypatch.setitem(train.PROFILES["quick"], "lrs", {"full": [1e-4, 1e-3, 1e-2], "lora": [1e-3], "neurons": [2e-3, 4e-3, 8e-3]})
-    ds = train.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
+    monkeypatch.setattr(train.PROFILES["quick"], "lrs", {"full": [1e-4, 1e-3, 1e-2], "lora": [1e-3], "neurons": [2e-3, 4e-3, 8e-3]})
+    ds = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
     for r in ds:
         if r["n_train"] == 4:
             scores = {float(k): v for k, v in r["val_scores"].items()}
@@ -80,7 +79,7 @@ SCRIPT = textwrap.dedent("""
     from neurosyco.core import load_model, NeuronSet
     from neurosyco.data import synthetic_claims
     from neurosyco.organism import ab_examples
-    from neurosyco.train import Runner, save_deltas
+    from neurosyco.train import Runner
     cache, slow = sys.argv[1], sys.argv[2] == "slow"
     lm = load_model("tiny-llama", device="cpu")
     ex = ab_examples(synthetic_claims(8, ["Ann Lee", "Bo Chan"], seed=1), lm.tokenizer, follow="truth")
