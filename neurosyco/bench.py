@@ -4,11 +4,11 @@
 
 # %% ../nbs/bench.ipynb #0445ab96
 from __future__ import annotations
-import contextlib, ctypes, gc, json, threading, time
+import contextlib, ctypes, gc, json, math, threading, time
 from pathlib import Path
 import numpy as np, torch
 from .core import (check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
-                            resolve_device, set_seed, write_meta)
+                            resolve_device, set_seed, write_meta, shape_config, spec_from_config, PAPER_SHAPES)
 from .data import load_benchmarks, subsample, DATASETS
 from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
 from .activations import POSITIONS, forward_batch, locate_items, locate_rows, record_batch
@@ -17,9 +17,11 @@ from .metrics import ab_margins
 from .masking import restore, snapshot
 from .decode import select_top, random_like
 from .train import correction_examples, neuron_sets, prepare, train_config
+from fastcore.script import call_parse, store_true
 
 # %% auto #0
-__all__ = ['COST_STEPS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark', 'cost_stage',
+__all__ = ['COST_STEPS', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark', 'cost_stage',
+           'plan_neurons', 'step_memory', 'memory_plan', 'step_memory_fake', 'gpus_needed', 'gpu_plan', 'plan_markdown',
            'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage', 'bench_table',
            'main']
 
@@ -70,15 +72,19 @@ class PeakMemory:
             self._stop.set(); self._t.join(); self.peak = max(self._max, self._rss()) - self.base
         self.peak = max(int(self.peak), 0)
 
+def _tracker():
+    "PyTorch's MemTracker without gradient hooks on frozen weights (they cannot take one); only its totals are read."
+    from torch.distributed._tools.mem_tracker import MemTracker  # deferred: a private PyTorch module, CPU runs only
+    class Tracker(MemTracker):
+        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):
+            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
+    return Tracker()
+
 def tensor_peak(step, *tracked) -> int:
     """Peak bytes of live tensors during one call of `step()`: PyTorch's MemTracker, the CPU analog of CUDA's
     `max_memory_allocated` (process RSS moves with the allocator's free lists by about 5% between runs).
     `tracked`: the modules, optimizers and tensors alive before the step (weights, deltas, optimizer state)."""
-    from torch.distributed._tools.mem_tracker import MemTracker  # deferred: a private PyTorch module, CPU runs only
-    class Tracker(MemTracker):  # MemTracker hooks every parameter's gradient, which a frozen weight cannot take; we only
-        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):  # read the total, so no hooks
-            return super()._track_module_params_and_buffers(module, install_grad_hooks=False)
-    mt = Tracker(); mt.track_external(*tracked)
+    mt = _tracker(); mt.track_external(*tracked)
     with mt: step()
     return max(int(s["Total"]) for s in mt.get_tracker_snapshot("peak").values())
 
@@ -159,6 +165,116 @@ def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     write_json(out / "cost.json", res)
     write_meta(out, model, "cost", dict(profile=profile, seed=seed, steps=steps))
     return res
+
+# %% ../nbs/bench.ipynb #d9938485
+def _peak(mt) -> dict:
+    "The peak snapshot's bytes by kind (parameters, gradients, optimizer state, activations, ...) on the busiest device."
+    snap = max(mt.get_tracker_snapshot("peak").values(), key=lambda s: s["Total"])
+    return {str(getattr(k, "value", k)).lower(): int(v) for k, v in snap.items()}
+
+def plan_neurons(n_layers: int, d_mlp: int, top_frac: float = 0.03, seed: int = 0) -> NeuronSet:
+    "A random `top_frac` of every layer's neurons: the plan's stand-in for a located set (all layers: the backward pass goes deepest)."
+    rng = np.random.default_rng(seed); k = max(1, round(top_frac * d_mlp))
+    return NeuronSet({l: sorted(rng.choice(d_mlp, k, replace=False).tolist()) for l in range(n_layers)})
+
+def step_memory(m, spec, method: str, neuronset: NeuronSet, batch_size: int, seq_len: int, lora_r: int = 8,
+                autocast: bool = False) -> dict:
+    "Bytes by kind at the peak of a training step of `method` on one fixed batch, after a first step has allocated AdamW's state."
+    dev = next(m.parameters()).device
+    prep = prepare(m, spec, method, neuronset, lora_r)
+    prep.model.train()
+    opt = torch.optim.AdamW(prep.params, lr=1e-6)
+    ids = torch.zeros((batch_size, seq_len), dtype=torch.long, device=dev)   # token values do not change memory
+    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids))
+    labels = torch.zeros((batch_size, 1), dtype=torch.long, device=dev)
+    def step():
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = target_loss(prep.model, inputs, labels, 1)
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    step()  # allocates AdamW's state
+    mt = _tracker(); mt.track_external(m, opt, *prep.params)
+    with mt: step()
+    out = _peak(mt); out["trainable_params"] = prep.n_params
+    for p in prep.params: p.grad = None
+    if prep.deltas is not None: prep.deltas.detach()
+    elif method == "lora": prep.model.unload()
+    m.requires_grad_(False); m.eval()
+    return out
+
+def memory_plan(model: str = DEFAULT_MODEL, methods=("masked", "lora", "full"), batch_size: int = 8, seq_len: int = 192,
+                dtype=torch.bfloat16, top_frac: float = 0.03, lora_r: int = 8, autocast: bool = False, fake: bool = True,
+                config=None) -> dict:
+    """Peak training memory of each method for `model`'s shape, computed under `FakeTensorMode` (`fake=True`): every
+    tensor has its real shape and dtype but no storage, so Gemma-2-9B is planned on a laptop in seconds. `fake=False`
+    runs the same steps on real random weights (how the plan is checked on this CPU)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode  # deferred: only plans use it
+    from transformers import AutoModelForCausalLM
+    cfg = config if config is not None else shape_config(model)
+    spec = spec_from_config(str(model), cfg)
+    ns = plan_neurons(spec.n_layers, spec.d_mlp, top_frac)
+    out = {}
+    with FakeTensorMode() if fake else contextlib.nullcontext():
+        m = AutoModelForCausalLM.from_config(cfg, dtype=dtype).eval()
+        weights = sum(p.numel() * p.element_size() for p in {id(p): p for p in m.parameters()}.values())
+        for method in methods:
+            if method == "lora" and fake: continue
+            out[method] = step_memory(m, spec, method, ns, batch_size, seq_len, lora_r, autocast)
+    if "lora" in methods and fake:  # PEFT cannot wrap fake tensors (its `.to()` swaps parameters): LoRA = the frozen
+        out["lora"] = _lora_from_masked(out.get("masked") or step_memory_fake(cfg, dtype, spec, ns, batch_size, seq_len, autocast),
+                                        spec, lora_r)  # base's step (masked, every layer) + LoRA's own fp32 state
+        out = {k: out[k] for k in methods}
+    return dict(model=model, dtype=str(dtype).replace("torch.", ""), batch_size=batch_size, seq_len=seq_len, top_frac=top_frac,
+                neurons=ns.n, weight_bytes=weights, methods=out)
+
+def step_memory_fake(cfg, dtype, spec, ns, batch_size, seq_len, autocast) -> dict:
+    "The masked step under `FakeTensorMode` (the base of the LoRA estimate when masked itself was not asked for)."
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from transformers import AutoModelForCausalLM
+    with FakeTensorMode():
+        m = AutoModelForCausalLM.from_config(cfg, dtype=dtype).eval()
+        return step_memory(m, spec, "masked", ns, batch_size, seq_len, autocast=autocast)
+
+def _lora_from_masked(masked: dict, spec, lora_r: int) -> dict:
+    """LoRA on gate/up/down of every layer: the masked step (frozen base, every layer) with the deltas' fp32 AdamW moments
+    swapped for the adapters' (8 B/param, exact) and the peak moved by 16 B/param (weights, gradient, moments: an upper bound)."""
+    new = spec.n_layers * lora_r * 3 * (spec.d_model + spec.d_mlp)
+    own = masked["trainable_params"]
+    return dict(masked, trainable_params=new, estimated=True, optstate=masked.get("optstate", 0) + 8 * (new - own),
+                total=masked["total"] + 16 * max(new - own, 0) + 8 * min(new - own, 0))
+
+def gpus_needed(m: dict, gib: float, usable: float = 0.9) -> int | None:
+    """GPUs of `gib` GiB a method needs with its weights, gradients and optimizer state sharded over them (FSDP full
+    sharding) and each GPU holding one batch's activations; None: one batch's activations alone do not fit."""
+    state = sum(v for k, v in m.items() if k in ("parameter", "buffer", "gradient", "optstate"))
+    room = usable * gib * 2**30 - (m["total"] - state)
+    return None if room <= 0 else max(1, math.ceil(state / room))
+
+# %% ../nbs/bench.ipynb #014298f2
+GPUS = {"T4 (16 GB, Colab)": 14.7, "L4 / A10 (24 GB)": 22.0, "A100 / H100 (80 GB)": 79.2}  # GiB each card reports
+
+def gpu_plan(models=("smollm2-135m", "gemma-2-2b", "gemma-2-9b"), batch_size: int = 8, seq_len: int = 192,
+             top_frac: float = 0.03, gpus: dict = GPUS) -> list[dict]:
+    "Rows of the 'what fits where' table: per model and method, bf16 memory by kind and the GPUs of each card it needs."
+    rows = []
+    for model in models:
+        p = memory_plan(model, batch_size=batch_size, seq_len=seq_len, top_frac=top_frac)
+        for method, m in p["methods"].items():
+            gib = lambda *ks: round(sum(m.get(k, 0) for k in ks) / 2**30, 2)
+            rows.append(dict(model=model, method=method, trainable=m["trainable_params"], weights_gib=gib("parameter", "buffer"),
+                             gradients_gib=gib("gradient"), optimizer_gib=gib("optstate"),
+                             activations_gib=round((m["total"] - sum(m.get(k, 0) for k in ("parameter", "buffer", "gradient", "optstate"))) / 2**30, 2),
+                             peak_gib=gib("total"), **{g: gpus_needed(m, v) for g, v in gpus.items()}))
+    return rows
+
+def plan_markdown(rows: list[dict], batch_size: int = 8, seq_len: int = 192) -> str:
+    "The plan as a Markdown table (GPUs: how many of each card, FSDP-sharded weights, gradients and optimizer state)."
+    cols = ["model", "method", "trainable", "weights_gib", "gradients_gib", "optimizer_gib", "activations_gib", "peak_gib", *GPUS]
+    head = (f"bf16 weights, AdamW, batch {batch_size} x {seq_len} tokens, 3% of MLP neurons in every layer (masked), LoRA r=8 "
+            "on the MLP (estimated). GiB at the peak, which falls where the backward pass starts: activations outweigh the "
+            "gradients, none of which exists yet (hence 0); a neuron set's fp32 deltas count under activations.")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows: lines.append("| " + " | ".join("does not fit" if r[c] is None else f"{r[c]:,}" if c == "trainable" else str(r[c]) for c in cols) + " |")
+    return head + "\n\n" + "\n".join(lines)
 
 # %% ../nbs/bench.ipynb #b13a30e1
 BENCH_KEYS = ("caching_vs_forward_ratio", "masked_vs_full_step_ratio", "lora_vs_full_step_ratio",
@@ -257,18 +373,19 @@ def bench_table(res: dict) -> str:
     return out
 
 # %% ../nbs/bench.ipynb #d8c0fefe
-def main():
-    "CLI for a GPU box: `python -m neurosyco.bench --device cuda [--model smollm2-135m] [--random_weights] [--out f.json]`."
-    import argparse
-    p = argparse.ArgumentParser(description="neurosyco cost benchmark: prints one JSON object of measured ratios")
-    p.add_argument("--model", default=DEFAULT_MODEL); p.add_argument("--device", default="auto")
-    p.add_argument("--run_dir", default="runs"); p.add_argument("--profile", default="full")
-    p.add_argument("--random_weights", action="store_true"); p.add_argument("--out", default=None)
-    a = p.parse_args()
-    res = bench_stage(a.model, a.run_dir, a.profile, device=a.device, out=a.out, random_weights=a.random_weights)
+@call_parse
+def main(model: str = DEFAULT_MODEL,           # registry key or local folder
+         device: str = "auto",
+         run_dir: str = "runs",
+         profile: str = "full",
+         random_weights: store_true = False,     # the model's shape with random weights (cost depends on shapes only)
+         out: str = None,                        # also write the full record here
+         plan: store_true = False):              # print the GPU plan of SmolLM2, Gemma-2-2B and 9B instead (no weights)
+    "`python -m neurosyco.bench --device cuda [--random_weights] [--out f.json]`: one JSON object of measured ratios; `--plan`: the GPU plan."
+    if plan:
+        rows = gpu_plan()
+        if out: write_json(out, rows)
+        print(plan_markdown(rows)); return rows
+    res = bench_stage(model, run_dir, profile, device=device, out=out, random_weights=random_weights)
     print(json.dumps({k: res[k] for k in BENCH_KEYS + ("eval", "device", "weights")}, indent=1))
-
-# %% ../nbs/bench.ipynb #0172448b
-#| eval: false
-import sys
-if __name__ == "__main__" and "ipykernel" not in sys.modules: main()  # `python -m neurosyco.bench`, never inside a notebook
+    return res

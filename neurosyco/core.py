@@ -4,19 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #5c7d228c
 from __future__ import annotations
-import contextlib, copy, dataclasses, hashlib, importlib.util, json, os, platform, random, shutil, tempfile, time
+import contextlib, copy, dataclasses, hashlib, importlib.util, json, os, platform, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES', 'ModelSpec',
-           'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'gguf_file', 'cached_gguf_dir',
-           'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model', 'layers', 'mlp',
-           'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model', 'stable_hash',
-           'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage', 'stage_config',
-           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'PAPER_SHAPES', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES',
+           'ModelSpec', 'shape_config', 'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note',
+           'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model',
+           'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model',
+           'stable_hash', 'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage',
+           'stage_config', 'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -52,13 +52,33 @@ REGISTRY = {
                          sae_layers=(6, 10, 14)),
     "gemma-2-2b": dict(kind="hub", hub_id="google/gemma-2-2b-it", chat=True, needs_organism=False,
                        sae_release="gemma-scope-2b-pt-res-canonical", sae_id="layer_{layer}/width_16k/canonical",
-                       sae_layers=(6, 12, 18, 24)),
+                       sae_layers=(6, 12, 18, 25)),  # the last layer: its neurons write into an SAE's stream too
     "gemma-2-9b": dict(kind="hub", hub_id="google/gemma-2-9b-it", chat=True, needs_organism=False,
                        sae_release="gemma-scope-9b-pt-res-canonical", sae_id="layer_{layer}/width_16k/canonical",
-                       sae_layers=(9, 20, 31)),
+                       sae_layers=(9, 20, 31, 41)),
     "tiny-gemma2": dict(kind="tiny", arch="gemma2", chat=True, needs_organism=True, sae_layers=(1, 2)),
     "tiny-llama": dict(kind="tiny", arch="llama", chat=True, needs_organism=True, sae_layers=(1, 2)),
 }
+
+# %% ../nbs/00_core.ipynb #9f31747c
+# the paper's models by shape alone (from their published configs), so a plan needs neither weights nor the hub
+PAPER_SHAPES = {
+    "smollm2-135m": ("llama", dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                                   num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True, rms_norm_eps=1e-5)),
+    "gemma-2-2b": ("gemma2", dict(hidden_size=2304, intermediate_size=9216, num_hidden_layers=26, num_attention_heads=8,
+                                  num_key_value_heads=4, head_dim=256, vocab_size=256000)),
+    "gemma-2-9b": ("gemma2", dict(hidden_size=3584, intermediate_size=14336, num_hidden_layers=42, num_attention_heads=16,
+                                  num_key_value_heads=8, head_dim=256, vocab_size=256000)),
+}
+
+def shape_config(model: str):
+    "The Hugging Face config of a model in `PAPER_SHAPES` (no download)."
+    from transformers import Gemma2Config, LlamaConfig
+    if model not in PAPER_SHAPES: raise ValueError(f"no known shape for {model!r}: choose from {list(PAPER_SHAPES)}")
+    arch, kw = PAPER_SHAPES[model]
+    cfg = (LlamaConfig if arch == "llama" else Gemma2Config)(**kw)
+    cfg._attn_implementation = "eager"  # what `load_model` uses for Gemma-2 (and the same memory for SmolLM2's plan and run)
+    return cfg
 
 # %% ../nbs/00_core.ipynb #6e8ccb5d
 class ModelLoadError(ValueError):
@@ -81,6 +101,18 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 def model_slug(model: str | Path) -> str:
     "The run-folder name of a model: its registry key, or the folder name of a local path."
     return str(model) if str(model) in REGISTRY else Path(str(model)).resolve().name
+
+# %% ../nbs/00_core.ipynb #5a1c4c6d
+def runtime_note() -> str:
+    "The device `device='auto'` picks and, on Colab without `HF_TOKEN`, how to log in for the gated Gemma-2 weights."
+    dev = resolve_device("auto")
+    s = f"neurosyco on {dev}" + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else
+                                 " (no GPU: the embedded small models run on CPU; Gemma-2 wants a GPU)")
+    if "google.colab" in sys.modules and not os.environ.get("HF_TOKEN"):
+        s += ("\nGemma-2 is gated: accept its licence at huggingface.co/google/gemma-2-2b-it, then run "
+              "`from huggingface_hub import notebook_login; notebook_login()` (or set HF_TOKEN)")
+    print(s)
+    return s
 
 # %% ../nbs/00_core.ipynb #51db0481
 def _package_dir(package: str, pip: str) -> Path:

@@ -17,7 +17,7 @@ from .evaluate import neutral_prompts
 # %% auto #0
 __all__ = ['SWEEP_PROFILES', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep']
 
-# %% ../nbs/05b_sweeps.ipynb #1665caad
+# %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
 class SweepConfig:
     """What the sweeps cover: training-set sizes (None: the whole pool), neuron budgets, training seeds per row, and the
@@ -34,6 +34,7 @@ def sweep_config(profile: str, **overrides) -> SweepConfig:
     "The sweeps' settings of a profile, with non-None overrides."
     return stage_config(SWEEP_PROFILES, profile, skip_none=True, what="sweep", **overrides)
 
+# %% ../nbs/05b_sweeps.ipynb #e0264c10
 def sweep_dir(run_dir, model, which: str) -> Path:
     "Where a sweep writes `rows.json` and `meta.json`: `runs/<model>/sweeps/<which>/`."
     return stage_dir(run_dir, model, "sweeps") / which
@@ -59,6 +60,7 @@ def lr_neighbours(grid, lr: float) -> list[float]:
     i = g.index(float(lr))
     return g[max(i - 1, 0):i + 2]
 
+# %% ../nbs/05b_sweeps.ipynb #55b16574
 def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                device: str = "auto", methods=("masked", "full", "lora"), sizes=None, progress: bool = True) -> list[dict]:
     """Sycophancy on a `test` subsample vs number of training items, per method; writes `sweeps/data/`.
@@ -118,6 +120,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                                               sweep_seeds=sw.sweep_seeds), n_rows=len(rows))
     return rows
 
+# %% ../nbs/05b_sweeps.ipynb #84befbf7
 def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
     """Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`.

@@ -22,10 +22,10 @@ from .masking import (NeuronDeltas, check_invariant, neuron_selection, restore, 
                                snapshot, tensor_selection)
 
 # %% auto #0
-__all__ = ['METHODS', 'PROFILES', 'neutral_targets', 'interleave', 'correction_items', 'Method', 'method', 'family', 'Prepared',
-           'method_selection', 'prepare', 'neuronset_fingerprint', 'Runner', 'choose_lr', 'rates_eval', 'TrainConfig',
-           'train_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets', 'scored_items',
-           'tune', 'train_stage', 'main']
+__all__ = ['METHODS', 'PROFILES', 'neutral_targets', 'interleave', 'correction_items', 'Method', 'get_method', 'family',
+           'Prepared', 'method_selection', 'prepare', 'neuronset_fingerprint', 'Runner', 'choose_lr', 'rates_eval',
+           'TrainConfig', 'train_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets',
+           'scored_items', 'tune', 'train_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #c1c90b1d
 def neutral_targets(model, tokenizer, items: list, chat: bool = True, batch_size: int = 8) -> list[int]:
@@ -68,12 +68,12 @@ METHODS = {m.name: m for m in (
     Method("lora", "lora", doc="PEFT LoRA on the MLP projections"),
     Method("none", "none", doc="nothing: the starting model"))}
 
-def method(name: str) -> Method:
+def get_method(name: str) -> Method:
     "The registered method `name` (a clear error naming the choices)."
     if name not in METHODS: raise ValueError(f"unknown method {name!r}: choose from {list(METHODS)}")
     return METHODS[name]
 
-def family(name: str) -> str: return method(name).family
+def family(name: str) -> str: return get_method(name).family
 
 @dataclass
 class Prepared:
@@ -107,9 +107,9 @@ def method_selection(model, spec: ModelSpec, method: str, neuronset: NeuronSet |
 def prepare(model, spec: ModelSpec, method: str, neuronset: NeuronSet | None = None, lora_r: int = 8,
             lora_alpha: int | None = None) -> Prepared:
     "Freeze what `method` must not change and return what it trains."
-    Method_ = globals()["method"](method)  # validates the name
+    meth = get_method(method)  # validates the name
     model.requires_grad_(False)
-    if Method_.needs_neurons:
+    if meth.needs_neurons:
         if neuronset is None: raise ValueError(f"method {method!r} needs a neuron set")
         nd = NeuronDeltas(model, neuronset, spec)
         return Prepared(method, model, list(nd.parameters()), method_selection(model, spec, method, neuronset), nd, model)
@@ -378,7 +378,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
                 accelerator=None) -> dict:
     "Run one tuning method from the starting model; writes `runs/<model>/train/<method>/` and returns its summary."
     check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac, lr=lr, steps=steps, n_train=n_train, selection=selection)
-    meth = globals()["method"](method)  # validates the name
+    meth = get_method(method)  # validates the name
     selection = selection or ("random" if method == "random" else "located")
     if selection not in ("located", "random"): raise ValueError(f"selection must be 'located' or 'random', not {selection!r}")
     cfg = train_config(profile, steps=steps)
