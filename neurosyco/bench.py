@@ -8,7 +8,7 @@ import contextlib, ctypes, gc, json, math, threading, time
 from pathlib import Path
 import numpy as np, torch
 from .core import (check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
-                            resolve_device, set_seed, write_meta, shape_config, spec_from_config, PAPER_SHAPES)
+                            resolve_device, set_seed, write_meta, spec_from_config)
 from .data import load_benchmarks, subsample, DATASETS
 from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
 from .activations import POSITIONS, forward_batch, locate_items, locate_rows, record_batch
@@ -20,10 +20,10 @@ from .train import correction_examples, neuron_sets, prepare, train_config
 from fastcore.script import call_parse, store_true
 
 # %% auto #0
-__all__ = ['COST_STEPS', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark', 'cost_stage',
-           'plan_neurons', 'step_memory', 'memory_plan', 'step_memory_fake', 'gpus_needed', 'gpu_plan', 'plan_markdown',
-           'bench_neurons', 'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage', 'bench_table',
-           'main']
+__all__ = ['COST_STEPS', 'PAPER_SHAPES', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark',
+           'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'step_memory_fake',
+           'gpus_needed', 'gpu_plan', 'plan_markdown', 'bench_neurons', 'eval_throughput', 'bench', 'stage_timings',
+           'time_groups', 'bench_stage', 'bench_table', 'main']
 
 # %% ../nbs/bench.ipynb #71005109
 def caching_overhead(model, tokenizer, rows: list[dict], resid_layers=(), batch_size: int = 8, n_batches: int = 1,
@@ -165,6 +165,26 @@ def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     write_json(out / "cost.json", res)
     write_meta(out, model, "cost", dict(profile=profile, seed=seed, steps=steps))
     return res
+
+# %% ../nbs/bench.ipynb #9f31747c
+# the paper's models by shape alone (from their published configs), so a plan needs neither weights nor the hub
+PAPER_SHAPES = {
+    "smollm2-135m": ("llama", dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                                   num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True, rms_norm_eps=1e-5)),
+    "gemma-2-2b": ("gemma2", dict(hidden_size=2304, intermediate_size=9216, num_hidden_layers=26, num_attention_heads=8,
+                                  num_key_value_heads=4, head_dim=256, vocab_size=256000)),
+    "gemma-2-9b": ("gemma2", dict(hidden_size=3584, intermediate_size=14336, num_hidden_layers=42, num_attention_heads=16,
+                                  num_key_value_heads=8, head_dim=256, vocab_size=256000)),
+}
+
+def shape_config(model: str):
+    "The Hugging Face config of a model in `PAPER_SHAPES` (no download)."
+    from transformers import Gemma2Config, LlamaConfig
+    if model not in PAPER_SHAPES: raise ValueError(f"no known shape for {model!r}: choose from {list(PAPER_SHAPES)}")
+    arch, kw = PAPER_SHAPES[model]
+    cfg = (LlamaConfig if arch == "llama" else Gemma2Config)(**kw)
+    cfg._attn_implementation = "eager"  # what `load_model` uses for Gemma-2 (and the same memory for SmolLM2's plan and run)
+    return cfg
 
 # %% ../nbs/bench.ipynb #d9938485
 def _peak(mt) -> dict:

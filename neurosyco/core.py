@@ -11,12 +11,12 @@ from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'PAPER_SHAPES', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES',
-           'ModelSpec', 'shape_config', 'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note',
-           'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model',
-           'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model',
-           'stable_hash', 'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage',
-           'stage_config', 'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES', 'ModelSpec',
+           'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note', 'gguf_file',
+           'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model', 'layers',
+           'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model', 'stable_hash',
+           'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage', 'stage_config',
+           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -59,26 +59,6 @@ REGISTRY = {
     "tiny-gemma2": dict(kind="tiny", arch="gemma2", chat=True, needs_organism=True, sae_layers=(1, 2)),
     "tiny-llama": dict(kind="tiny", arch="llama", chat=True, needs_organism=True, sae_layers=(1, 2)),
 }
-
-# %% ../nbs/00_core.ipynb #9f31747c
-# the paper's models by shape alone (from their published configs), so a plan needs neither weights nor the hub
-PAPER_SHAPES = {
-    "smollm2-135m": ("llama", dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                                   num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True, rms_norm_eps=1e-5)),
-    "gemma-2-2b": ("gemma2", dict(hidden_size=2304, intermediate_size=9216, num_hidden_layers=26, num_attention_heads=8,
-                                  num_key_value_heads=4, head_dim=256, vocab_size=256000)),
-    "gemma-2-9b": ("gemma2", dict(hidden_size=3584, intermediate_size=14336, num_hidden_layers=42, num_attention_heads=16,
-                                  num_key_value_heads=8, head_dim=256, vocab_size=256000)),
-}
-
-def shape_config(model: str):
-    "The Hugging Face config of a model in `PAPER_SHAPES` (no download)."
-    from transformers import Gemma2Config, LlamaConfig
-    if model not in PAPER_SHAPES: raise ValueError(f"no known shape for {model!r}: choose from {list(PAPER_SHAPES)}")
-    arch, kw = PAPER_SHAPES[model]
-    cfg = (LlamaConfig if arch == "llama" else Gemma2Config)(**kw)
-    cfg._attn_implementation = "eager"  # what `load_model` uses for Gemma-2 (and the same memory for SmolLM2's plan and run)
-    return cfg
 
 # %% ../nbs/00_core.ipynb #6e8ccb5d
 class ModelLoadError(ValueError):
