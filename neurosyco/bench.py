@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, torch
 from .core import (check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
                             resolve_device, set_seed, write_meta, spec_from_config)
-from .data import load_benchmarks, subsample, DATASETS
+from .data import load_benchmarks, subsample, synthetic_claims, DATASETS
 from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
 from .activations import POSITIONS, forward_batch, locate_items, locate_rows, record_batch
 from .organism import ab_examples
@@ -22,8 +22,8 @@ from fastcore.script import call_parse, store_true
 # %% auto #0
 __all__ = ['COST_STEPS', 'PAPER_SHAPES', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark',
            'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'step_memory_fake',
-           'gpus_needed', 'gpu_plan', 'plan_markdown', 'bench_neurons', 'eval_throughput', 'bench', 'stage_timings',
-           'time_groups', 'bench_stage', 'bench_table', 'main']
+           'gpus_needed', 'gpu_plan', 'plan_markdown', 'cost_growth', 'growth_markdown', 'bench_neurons',
+           'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage', 'bench_table', 'main']
 
 # %% ../nbs/bench.ipynb #71005109
 def caching_overhead(model, tokenizer, rows: list[dict], resid_layers=(), batch_size: int = 8, n_batches: int = 1,
@@ -296,6 +296,46 @@ def plan_markdown(rows: list[dict], batch_size: int = 8, seq_len: int = 192) -> 
     for r in rows: lines.append("| " + " | ".join("does not fit" if r[c] is None else f"{r[c]:,}" if c == "trainable" else str(r[c]) for c in cols) + " |")
     return head + "\n\n" + "\n".join(lines)
 
+# %% ../nbs/bench.ipynb #95533e54
+def cost_growth(fracs=(0.005, 0.01, 0.03, 0.1), models=("smollm2-135m", "gemma-2-2b", "gemma-2-9b"), measure: str | None = DEFAULT_MODEL,
+                batch_size: int = 8, seq_len: int = 192, steps: int = 2, seed: int = 0) -> dict:
+    """Masked tuning's planned peak memory and optimizer state per shape and `top_frac` (bf16), with LoRA and full
+    fine-tuning as the reference, and (`measure`) the masked, LoRA and full step times of that shape on this machine."""
+    plans = {}
+    for model in models:
+        ref = memory_plan(model, methods=("lora", "full"), batch_size=batch_size, seq_len=seq_len)["methods"]
+        rows = {f"{f:g}": memory_plan(model, methods=("masked",), batch_size=batch_size, seq_len=seq_len, top_frac=f)["methods"]["masked"]
+                for f in fracs}
+        plans[model] = {k: dict(peak_gib=round(v["total"] / 2**30, 2), optimizer_mib=round(v["optstate"] / 2**20, 1),
+                                trainable=v["trainable_params"]) for k, v in {**rows, "lora": ref["lora"], "full": ref["full"]}.items()}
+    times = None
+    if measure:
+        cfg = shape_config(measure)
+        spec = spec_from_config(measure, cfg)
+        from transformers import AutoModelForCausalLM  # deferred: only the timing builds a model
+        torch.manual_seed(seed)
+        m = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
+        tok = load_model("tiny-llama", device="cpu").tokenizer   # the SmolLM2 tokenizer (shapes are what is timed)
+        ex = ab_examples(synthetic_claims(16, ["Ann Lee", "Bo Chan"], seed=seed), tok, True, follow="truth")
+        times = {}
+        for f in fracs:
+            r = cost_benchmark((m, tok, spec), ex, plan_neurons(spec.n_layers, spec.d_mlp, f), steps, batch_size, methods=("masked",) if f != fracs[-1] else ("masked", "lora", "full"), seed=seed)
+            times[f"{f:g}"] = r["methods"]["masked"]["step_seconds"]
+            if "full" in r["methods"]: times.update(lora=r["methods"]["lora"]["step_seconds"], full=r["methods"]["full"]["step_seconds"])
+    return dict(fracs=list(fracs), batch_size=batch_size, seq_len=seq_len, plans=plans, measured=measure, step_seconds=times)
+
+def growth_markdown(g: dict) -> str:
+    "Rows per shape: planned peak GiB / AdamW MiB at each budget and for LoRA and full; the measured step times."
+    keys = [f"{f:g}" for f in g["fracs"]] + ["lora", "full"]
+    head = [f"masked {100 * float(k):g}%" if k not in ("lora", "full") else k for k in keys]
+    lines = ["| shape | " + " | ".join(head) + " |", "|" + "---|" * (len(keys) + 1)]
+    for model, p in g["plans"].items():
+        lines.append(f"| {model}: peak GiB / optimizer MiB | " + " | ".join(f"{p[k]['peak_gib']} / {p[k]['optimizer_mib']}" for k in keys) + " |")
+    if g.get("step_seconds"):
+        t = g["step_seconds"]
+        lines.append(f"| {g['measured']}: step s (this CPU, step / full) | " + " | ".join(f"{t[k]:.2f} ({t[k] / t['full']:.2f})" for k in keys) + " |")
+    return (f"bf16 plans, batch {g['batch_size']} x {g['seq_len']}; masked = `top_frac` of every layer's neurons.\n\n" + "\n".join(lines))
+
 # %% ../nbs/bench.ipynb #b13a30e1
 BENCH_KEYS = ("caching_vs_forward_ratio", "masked_vs_full_step_ratio", "lora_vs_full_step_ratio",
               "masked_vs_full_optimizer_state_ratio", "masked_vs_full_peak_memory_ratio")
@@ -400,8 +440,13 @@ def main(model: str = DEFAULT_MODEL,           # registry key or local folder
          profile: str = "full",
          random_weights: store_true = False,     # the model's shape with random weights (cost depends on shapes only)
          out: str = None,                        # also write the full record here
-         plan: store_true = False):              # print the GPU plan of SmolLM2, Gemma-2-2B and 9B instead (no weights)
+         plan: store_true = False,               # print the GPU plan of SmolLM2, Gemma-2-2B and 9B instead (no weights)
+         growth: store_true = False):            # print how masked tuning's cost grows with top_frac and shape instead
     "`python -m neurosyco.bench --device cuda [--random_weights] [--out f.json]`: one JSON object of measured ratios; `--plan`: the GPU plan."
+    if growth:
+        g = cost_growth()
+        if out: write_json(out, g)
+        print(growth_markdown(g)); return g
     if plan:
         rows = gpu_plan()
         if out: write_json(out, rows)
