@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib, ctypes, gc, json, math, threading, time
 from pathlib import Path
 import numpy as np, torch
-from .core import (check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
+from .core import (tiny_tokenizer, check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
                             resolve_device, set_seed, write_meta, spec_from_config)
 from .data import load_benchmarks, subsample, synthetic_claims, DATASETS
 from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
@@ -21,9 +21,9 @@ from fastcore.script import call_parse, store_true
 
 # %% auto #0
 __all__ = ['COST_STEPS', 'PAPER_SHAPES', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark',
-           'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'step_memory_fake',
-           'gpus_needed', 'gpu_plan', 'plan_markdown', 'cost_growth', 'growth_markdown', 'bench_neurons',
-           'eval_throughput', 'bench', 'stage_timings', 'time_groups', 'bench_stage', 'bench_table', 'main']
+           'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'gpus_needed', 'gpu_plan',
+           'plan_markdown', 'cost_growth', 'growth_markdown', 'bench_neurons', 'eval_throughput', 'bench',
+           'stage_timings', 'time_groups', 'bench_stage', 'bench_table', 'main']
 
 # %% ../nbs/bench.ipynb #71005109
 def caching_overhead(model, tokenizer, rows: list[dict], resid_layers=(), batch_size: int = 8, n_batches: int = 1,
@@ -236,23 +236,13 @@ def memory_plan(model: str = DEFAULT_MODEL, methods=("masked", "lora", "full"), 
     with FakeTensorMode() if fake else contextlib.nullcontext():
         m = AutoModelForCausalLM.from_config(cfg, dtype=dtype).eval()
         weights = sum(p.numel() * p.element_size() for p in {id(p): p for p in m.parameters()}.values())
-        for method in methods:
-            if method == "lora" and fake: continue
-            out[method] = step_memory(m, spec, method, ns, batch_size, seq_len, lora_r, autocast)
-    if "lora" in methods and fake:  # PEFT cannot wrap fake tensors (its `.to()` swaps parameters): LoRA = the frozen
-        out["lora"] = _lora_from_masked(out.get("masked") or step_memory_fake(cfg, dtype, spec, ns, batch_size, seq_len, autocast),
-                                        spec, lora_r)  # base's step (masked, every layer) + LoRA's own fp32 state
-        out = {k: out[k] for k in methods}
+        # PEFT cannot wrap fake tensors (its `.to()` swaps parameters): on them LoRA is estimated from the masked step
+        runs = [m_ for m_ in methods if not (fake and m_ == "lora")] + (["masked"] if fake and "lora" in methods and "masked" not in methods else [])
+        for method in runs: out[method] = step_memory(m, spec, method, ns, batch_size, seq_len, lora_r, autocast)
+    if fake and "lora" in methods: out["lora"] = _lora_from_masked(out["masked"], spec, lora_r)
+    out = {k: out[k] for k in methods}
     return dict(model=model, dtype=str(dtype).replace("torch.", ""), batch_size=batch_size, seq_len=seq_len, top_frac=top_frac,
                 neurons=ns.n, weight_bytes=weights, methods=out)
-
-def step_memory_fake(cfg, dtype, spec, ns, batch_size, seq_len, autocast) -> dict:
-    "The masked step under `FakeTensorMode` (the base of the LoRA estimate when masked itself was not asked for)."
-    from torch._subclasses.fake_tensor import FakeTensorMode
-    from transformers import AutoModelForCausalLM
-    with FakeTensorMode():
-        m = AutoModelForCausalLM.from_config(cfg, dtype=dtype).eval()
-        return step_memory(m, spec, "masked", ns, batch_size, seq_len, autocast=autocast)
 
 def _lora_from_masked(masked: dict, spec, lora_r: int) -> dict:
     """LoRA on gate/up/down of every layer: the masked step (frozen base, every layer) with the deltas' fp32 AdamW moments
@@ -315,7 +305,7 @@ def cost_growth(fracs=(0.005, 0.01, 0.03, 0.1), models=("smollm2-135m", "gemma-2
         from transformers import AutoModelForCausalLM  # deferred: only the timing builds a model
         torch.manual_seed(seed)
         m = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
-        tok = load_model("tiny-llama", device="cpu").tokenizer   # the SmolLM2 tokenizer (shapes are what is timed)
+        tok = tiny_tokenizer()   # the SmolLM2 tokenizer (shapes are what is timed), no model built for it
         ex = ab_examples(synthetic_claims(16, ["Ann Lee", "Bo Chan"], seed=seed), tok, True, follow="truth")
         times = {}
         for f in fracs:
