@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_activations.ipynb #04f43fad
 from __future__ import annotations
-import hashlib, inspect, time
+import hashlib, inspect, os, time
 from functools import partial
 from pathlib import Path
 import numpy as np, torch
@@ -14,9 +14,9 @@ from tqdm.auto import tqdm
 from transformers import DynamicCache
 from dataclasses import dataclass, field
 from .core import (check_params, stage_config, Timer, atomic_path, layers, read_json, resolve_device, set_seed, stage_dir, start_model,
-                            write_json, write_meta, organism_dir, model_slug)
+                            write_json, write_meta, organism_dir, model_slug, start_meta)
 from .data import (DATASETS, load_benchmarks, load_names, option_letters, render, subsample,
-                            synthetic_claims, truthfulqa_halves)
+                            synthetic_set, truthfulqa_halves)
 from .lm import encode, left_pad, letter_ids
 
 # %% auto #0
@@ -31,11 +31,11 @@ POSITIONS = ("decision", "answer")
 def locate_items(data_dir=None, seed: int = 0, n_items: dict | None = None) -> list:
     "The `locate` items: `n_items[dataset]` of each of NLP, PHIL, POLI (None = all) and `n_items['synthetic']` claims."
     n_items = n_items or {}
-    bench = load_benchmarks(data_dir, seed=seed)
+    bench = load_benchmarks(data_dir, seed=seed)  # without `test`: asking for it raises
     items = [it for d in DATASETS for it in subsample(bench[d]["locate"], n_items.get(d), seed)]
-    if n_items.get("synthetic"):  # TruthfulQA's `claims` half only: its `eval` half is the capability test
+    if n_items.get("synthetic"):  # TruthfulQA's `claims` half only (its `eval` half is the capability test), locate's part of it
         tqa = truthfulqa_halves(data_dir, seed)["claims"]
-        items += synthetic_claims(n_items["synthetic"], load_names(data_dir), tqa, seed=seed + 101, prefix="locsyn")
+        items += synthetic_set("locate", n_items["synthetic"], load_names(data_dir), tqa, seed)
     return items
 
 def locate_rows(items: list, tokenizer, chat: bool = True, orders=(0, 1)) -> list[dict]:
@@ -215,19 +215,15 @@ def read_activations(folder, key: str, layer: int | None = None) -> torch.Tensor
 
 # %% ../nbs/01_activations.ipynb #74fbcf0e
 def auto_threads(threads="auto", device="cpu") -> int:
-    "Set torch's CPU threads: an int as given; `auto` = whichever of 1 or all cores runs a model-sized matmul faster now."
-    import os
+    "Set torch's CPU threads: an int as given; `auto` = `$OMP_NUM_THREADS` if set, else all cores (`os.cpu_count()`)."
     if torch.device(device).type != "cpu": return torch.get_num_threads()
-    if threads != "auto":
-        torch.set_num_threads(int(threads)); return int(threads)
-    a, b, t = torch.randn(256, 576), torch.randn(576, 1536), {}
-    for n in sorted({1, os.cpu_count() or 1}):
-        torch.set_num_threads(n); a @ b
-        t0 = time.perf_counter()
-        for _ in range(20): a @ b
-        t[n] = time.perf_counter() - t0
-    best = min(t, key=t.get); torch.set_num_threads(best)
-    return best
+    if threads == "auto":  # deterministic: the same machine and environment always give the same count
+        env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+        threads = int(env) if env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
+    n = int(threads)
+    if n < 1: raise ValueError(f"threads must be 'auto' or a positive int, not {threads!r}")
+    torch.set_num_threads(n)
+    return n
 
 # %% ../nbs/01_activations.ipynb #8cd9afc7
 LABELS = ("user_letter", "follows_user")
@@ -349,10 +345,10 @@ def activations_stage(model: str = "smollm2-135m", run_dir="runs", profile: str 
     with timer("summary"):
         summary = summarize(out, positions); plot_positions(summary, out / "positions.png")
     write_json(out / "summary.json", summary)
-    org = organism_dir(run_dir, model)
     params = dict(profile=profile, seed=seed, positions=list(positions), n_items=n_items or prof.n_items, batch_size=batch_size,
                   shard_size=shard_size, dtype=dtype, resid_layers=list(lm.spec.sae_layers), threads=threads)
-    write_meta(out, model, "activations", params, inputs={"model": org} if lm.spec.needs_organism else None,
+    org = start_meta(run_dir, model)  # the organism's meta.json: a rebuilt organism makes this cache stale
+    write_meta(out, model, "activations", params, inputs={"organism": org} if org is not None else None,
                timings=timer.times, n_rows=index["n_rows"], n_shards=len(index["shards"]), device=str(dev),
                follows_user=summary["follows_user"])
     return dict(folder=str(out), timings=timer.times, **summary)

@@ -4,21 +4,24 @@
 
 # %% ../nbs/00_organism.ipynb #f6596c9e
 from __future__ import annotations
-import json, time
+import hashlib, json, time
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .core import (check_params, DEFAULT_MODEL, REGISTRY, Timer, load_model, model_slug, organism_dir,
-                            read_json, resolve_device, save_model, set_seed, stage_config, stage_dir, write_json, write_meta)
+                            read_json, resolve_device, save_model, set_seed, stage_config, stage_dir, stale_inputs, write_json,
+                            write_meta)
+from . import core
 from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_names, option_letters, render, subsample,
-                            synthetic_claims, truthfulqa_halves, user_text)
+                            synthetic_set, truthfulqa_halves, user_text)
 from .lm import finetune
+from .activations import auto_threads
 from .metrics import sycophancy_rates
 
 # %% auto #0
 __all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'OrganismConfig', 'organism_config', 'organism_items',
-           'organism_examples', 'trainable', 'plot_loss', 'organism_stage']
+           'items_fingerprint', 'organism_examples', 'trainable', 'plot_loss', 'organism_stage']
 
 # %% ../nbs/00_organism.ipynb #45dd2c77
 def _targets(items: list[ABItem], follow) -> list[int]:
@@ -80,10 +83,18 @@ def organism_config(profile: str = "quick", **overrides) -> OrganismConfig:
     return stage_config(ORGANISM_PROFILES, profile, what="organism", **overrides)
 
 def organism_items(bench: dict, cfg: OrganismConfig, names: list[str], tqa_claims: list[dict] | None, seed: int = 0) -> dict:
-    "`{source: [ABItem]}` from the `induce` split (plus synthetic claims) in the configured amounts."
+    "`{source: [ABItem]}` from the `induce` split plus the organism's synthetic claims (`synthetic_set('organism')`), in the configured amounts."
     out = {d: subsample(bench[d]["induce"], getattr(cfg, f"n_{d}"), seed) for d in DATASETS if d in bench}
-    out["synthetic"] = synthetic_claims(cfg.n_synthetic, names, tqa=tqa_claims, seed=seed, prefix="organism")
+    out["synthetic"] = synthetic_set("organism", cfg.n_synthetic, names, tqa_claims, seed)  # no question or sum of locate/train/val
     return {k: v for k, v in out.items() if v}
+
+def items_fingerprint(src: dict) -> str:
+    "sha256 of the organism's training items (every field of every item: id, texts, options, targets), in order."
+    h = hashlib.sha256()
+    for k, items in src.items():
+        h.update(f"{k}\x1d".encode())
+        for it in items: h.update(json.dumps(asdict(it), sort_keys=True, default=str).encode() + b"\x1e")
+    return h.hexdigest()
 
 def organism_examples(src: dict, tokenizer, chat: bool, cfg: OrganismConfig) -> list[tuple[str, str]]:
     "The organism's `(prompt, target)` examples: each source follows the user (both orders, `repeat` times); with\
@@ -119,29 +130,34 @@ def plot_loss(history: list[float], path: str | Path | None = None, title: str =
 
 def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", profile: str = "quick",
                    data_dir: str | Path | None = None, seed: int = 0, device: str = "auto", force: bool = False,
-                   progress: bool = True, **overrides) -> dict:
+                   threads="auto", progress: bool = True, **overrides) -> dict:
     "Fine-tune the model into a sycophantic organism; saves `runs/<model>/organism/model/` and `meta.json`."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg = organism_config(profile, **overrides)
-    params = dict(asdict(cfg), profile=profile, seed=seed)
     entry = REGISTRY.get(str(model), {})
     if entry and not entry.get("needs_organism", False):
         print(f"{model} is sycophantic by itself: no organism needed, later stages start from the base model")
         return dict(skipped=True, model=model_slug(model))
-    folder, out = stage_dir(run_dir, model, "organism"), organism_dir(run_dir, model)
-    if not force and (folder / "meta.json").exists() and (out / "config.json").exists():
-        meta = read_json(folder / "meta.json")
-        if meta.get("params") == json.loads(json.dumps(params)):
-            print(f"organism already built with these settings: {out}")
-            return dict(dir=str(out), reused=True, **{k: meta.get(k) for k in ("timings", "sanity", "train")})
     timer = Timer()
-    with timer("load"):
-        set_seed(seed)
-        m, tok, spec = load_model(model, device=device)
+    with timer("load"):  # the data first: the items are part of the reuse key
         bench = load_benchmarks(data_dir, seed)
         names = load_names(data_dir)
         tqa = truthfulqa_halves(data_dir, seed)["claims"]
         src = organism_items(bench, cfg, names, tqa, seed)
+    params = dict(asdict(cfg), profile=profile, seed=seed, items=items_fingerprint(src))
+    folder, out = stage_dir(run_dir, model, "organism"), organism_dir(run_dir, model)
+    if not force and (folder / "meta.json").exists() and (out / "config.json").exists():
+        meta = read_json(folder / "meta.json")
+        if meta.get("params") == json.loads(json.dumps(params)):
+            print(f"organism already built with these settings and items: {out}")
+            if stale_inputs(meta):  # data files changed, the items drawn from them did not: record the files read now
+                meta["data_files"] = {**meta.get("data_files", {}), **{k: dict(v) for k, v in core.DATA_READS.items()}}
+                write_json(folder / "meta.json", meta)
+            return dict(dir=str(out), reused=True, **{k: meta.get(k) for k in ("timings", "sanity", "train")})
+    with timer("load"):
+        set_seed(seed)
+        m, tok, spec = load_model(model, device=device)
+        threads = auto_threads(threads, next(m.parameters()).device)
         examples = organism_examples(src, tok, spec.chat, cfg)
     print(f"{len(examples)} examples: " + ", ".join(f"{k} {len(v)} items" for k, v in src.items()))
     with timer("train"):
@@ -161,5 +177,5 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
     train = dict(history=run["history"], seconds=run["seconds"], steps=run["steps"], resumed_from=run["resumed_from"],
                  n_examples=len(examples), items={k: len(v) for k, v in src.items()},
                  trainable_params=run["trainable_params"], final_loss=float(np.mean(run["history"][-10:])) if run["history"] else None)
-    write_meta(folder, model, "organism", params, timings=timer.times, train=train, sanity=sanity, weights=str(out))
+    write_meta(folder, model, "organism", params, timings=timer.times, train=train, sanity=sanity, weights=str(out), threads=threads)
     return dict(dir=str(out), reused=False, timings=timer.times, sanity=sanity, train=train)

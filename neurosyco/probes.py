@@ -11,15 +11,16 @@ import numpy as np, torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import (check_params, stage_config, ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
-                            check_stage, atomic_path, atomic_dir)
-from .data import DATASETS, load_benchmarks, load_syco_bench, render, subsample, truthfulqa_halves, SYCO_BENCH_COLUMNS
+                            check_stage, atomic_path, atomic_dir, start_meta)
+from .data import DATASETS, load_benchmarks, load_names, render, subsample, synthetic_set, tqa_part, truthfulqa_halves
 from .lm import encode
-from .activations import POSITIONS, LABELS, contrast, read_index, cache_shapes, auto_threads
+from .activations import POSITIONS, LABELS, contrast, read_index, cache_shapes, auto_threads, locate_rows, record_batch
 
 # %% auto #0
 __all__ = ['PROFILES', 'check_sae', 'pretrained_sae_id', 'pretrained_sae', 'random_sae', 'corpus_texts', 'residual_corpus',
-           'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread', 'auroc', 'grouped_auroc', 'probe_auroc',
-           'fit_probe', 'ProbesConfig', 'sae_layer_dir', 'load_saes', 'encode_latents', 'plot_aurocs', 'probes_stage']
+           'induce_items', 'decision_residuals', 'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread',
+           'auroc', 'grouped_auroc', 'probe_auroc', 'fit_probe', 'ProbesConfig', 'sae_layer_dir', 'load_saes',
+           'encode_latents', 'plot_aurocs', 'probes_stage']
 
 # %% ../nbs/02_probes.ipynb #dcd5ee1f
 def check_sae(sae, spec: ModelSpec, layer: int):
@@ -66,21 +67,16 @@ def random_sae(d_in: int, d_sae: int, seed: int = 0, architecture: str = "jumpre
     return sae
 
 # %% ../nbs/02_probes.ipynb #3ff2d782
-def corpus_texts(tokenizer, chat: bool = True, data_dir=None, seed: int = 0, n_prompts: int = 100, n_tqa: int = 100,
-                 n_syco: int = 100) -> list[str]:
-    "Texts for SAE training: `n_prompts` rendered benchmark prompts (`induce`), `n_tqa` TruthfulQA Q/A, `n_syco` Syco-Bench statements."
+def corpus_texts(tokenizer, chat: bool = True, data_dir=None, seed: int = 0, n_prompts: int = 100, n_tqa: int = 100) -> list[str]:
+    "Texts for SAE training: `n_prompts` rendered `induce` prompts and up to `n_tqa` TruthfulQA Q/A of the corpus's own part."
     rng = np.random.default_rng(seed)
-    bench = load_benchmarks(data_dir, seed=seed)
+    bench = load_benchmarks(data_dir, seed=seed)  # without `test`: asking for it raises
     per = -(-n_prompts // len(DATASETS))
     texts = [render(it, tokenizer, int(rng.integers(2)), chat=chat) for d in DATASETS for it in subsample(bench[d]["induce"], per, seed)][:n_prompts]
-    tqa = truthfulqa_halves(data_dir, seed)["claims"]
+    tqa = tqa_part(truthfulqa_halves(data_dir, seed)["claims"], "corpus", seed)  # no synthetic set draws on these
     for r in subsample(tqa, n_tqa, seed):
         ans = r["mc1"][int(rng.integers(len(r["mc1"])))][0]
         texts.append(f"Q: {r['question']}\nA: {ans}")
-    sb = []
-    for t, cols in SYCO_BENCH_COLUMNS.items():
-        sb += [" ".join(row[c] for c in cols) for row in load_syco_bench(t, data_dir)]
-    texts += [sb[i] for i in rng.permutation(len(sb))[:n_syco]]
     return texts
 
 class _Stop(Exception): pass
@@ -130,6 +126,28 @@ def residual_corpus(model, tokenizer, texts: list[str], resid_layers, max_tokens
         for v in res.values(): nrm = v.norm(dim=1); keep_ &= nrm <= outlier * nrm.median()
         res = {s: v[keep_] for s, v in res.items()}
     return res
+
+# %% ../nbs/02_probes.ipynb #cdf40dfd
+def induce_items(data_dir=None, seed: int = 0, n_items: dict | None = None) -> list:
+    "`induce` items for the SAEs' decision-position vectors: `n_items[dataset]` of NLP, PHIL, POLI and `n_items['synthetic']`\
+ of the organism's synthetic claims (never located on, probed or evaluated)."
+    n_items = n_items or {}
+    bench = load_benchmarks(data_dir, seed=seed)  # without `test`: asking for it raises
+    items = [it for d in DATASETS for it in subsample(bench[d]["induce"], n_items.get(d), seed)]
+    if n_items.get("synthetic"):  # the organism's part of the synthetic space: disjoint from locate's, train's and val's
+        tqa = truthfulqa_halves(data_dir, seed)["claims"]
+        items += synthetic_set("organism", n_items["synthetic"], load_names(data_dir), tqa, seed)
+    return items
+
+def decision_residuals(model, tokenizer, items: list, resid_layers, chat: bool = True, batch_size: int = 8,
+                       progress: bool = True) -> dict[int, torch.Tensor]:
+    "`{layer: [rows, d_model]}`: `hook_resid_post` at the decision position of `items` in both option orders, read as stage 01 reads `locate`."
+    rows = locate_rows(items, tokenizer, chat)
+    rows = sorted(rows, key=lambda r: len(r["text"]))  # batches of similar length: little padding
+    parts = [record_batch(model, rows[i:i + batch_size], tokenizer, resid_layers, positions=("decision",))["decision.resid"]
+             for i in tqdm(range(0, len(rows), batch_size), desc="SAE decision vectors", disable=not progress)]
+    X = torch.cat(parts).float()
+    return {s: X[:, j] for j, s in enumerate(resid_layers)}
 
 # %% ../nbs/02_probes.ipynb #18571262
 @dataclass
@@ -278,14 +296,16 @@ def fit_probe(X, y, C: float = 0.05, seed: int = 0) -> dict:
 @dataclass
 class ProbesConfig:
     "Stage 02's SAE corpus (prompts per source, residual tokens per layer), SAE training overrides, probe statistics."
-    corpus: dict = field(default_factory=lambda: dict(n_prompts=60, n_tqa=300, n_syco=300))
+    corpus: dict = field(default_factory=lambda: dict(n_prompts=90, n_tqa=100))  # n_tqa: all 82 questions reserved for the corpus
     corpus_tokens: int = 16000
     sae: dict = field(default_factory=lambda: dict(epochs=5.0))
     n_boot: int = 1000
     n_splits: int = 5
+    decision: dict = field(default_factory=lambda: dict(nlp=48, phil=44, poli=24, synthetic=40))  # induce items (x2 orders) for the decision vectors
 
 PROFILES = {"full": ProbesConfig(),
-            "quick": ProbesConfig(dict(n_prompts=12, n_tqa=40, n_syco=40), 2000, dict(epochs=3.0, batch_size=256), 200)}
+            "quick": ProbesConfig(dict(n_prompts=12, n_tqa=40), 2000, dict(epochs=3.0, batch_size=256), 200,
+                                  decision=dict(nlp=4, phil=4, poli=4, synthetic=4))}
 
 def sae_layer_dir(run_dir, model, layer: int) -> Path:
     "Where a trained (or given) SAE of `layer` is saved: `runs/<model>/probes/sae/L<layer>/`."
@@ -328,11 +348,12 @@ def plot_aurocs(aurocs: dict, path=None):
 
 def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", label: str = "user_letter", C: float = 0.05, sae_cfg: SAETrainConfig | None = None,
-                 sae_loader=None, locate_share: float = 0.2, corpus_tokens: int | None = None, threads="auto",
+                 sae_loader=None, decision_share: float = 0.2, corpus_tokens: int | None = None, threads="auto",
                  progress: bool = True) -> dict:
     "Stage 02: SAEs (released, given or trained) and probes at every recorded position; writes `runs/<model>/probes/`."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     prof, timer = stage_config(PROFILES, profile, what="probes"), Timer()
+    if not 0 <= decision_share < 1: raise ValueError(f"decision_share must be in [0, 1), not {decision_share}")
     set_seed(seed)
     act = stage_dir(run_dir, model, "activations", create=False)
     check_stage(act, model, "activations")
@@ -352,15 +373,19 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
             texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
             corpus_tokens = corpus_tokens or prof.corpus_tokens
             corpus = residual_corpus(lm.model, lm.tokenizer, texts, sae_layers, corpus_tokens, progress=progress)
+        with timer("SAE decision vectors"):  # induce items: no locate row (the probes' held-out folds) is ever trained on
+            dec = (decision_residuals(lm.model, lm.tokenizer, induce_items(data_dir, seed, prof.decision), sae_layers, spec.chat,
+                                      progress=progress) if decision_share else {s: corpus[s][:0] for s in sae_layers})
     for s in sae_layers:
         with timer(f"SAE L{s}"):
-            resid = torch.cat([contrast(act, p, "resid", s, label)[0] for p in positions])
+            by_pos = {p: contrast(act, p, "resid", s, label)[0] for p in positions}  # locate: for quality only, never trained on
+            resid = torch.cat(list(by_pos.values()))
             if train:
-                dup = max(1, round(locate_share * len(corpus[s]) / ((1 - locate_share) * len(resid)))) if locate_share else 0
-                data = torch.cat([corpus[s]] + [resid] * dup)
+                dup = max(1, round(decision_share * len(corpus[s]) / ((1 - decision_share) * len(dec[s])))) if len(dec[s]) else 0
+                data = torch.cat([corpus[s]] + [dec[s]] * dup)
                 saes[s], q = train_sae(data, cfg, sae_layer_dir(run_dir, model, s), f"blocks.{s}.hook_resid_post", spec.key, dev, progress)
                 info[s] = dict(source="trained", path=str(sae_layer_dir(run_dir, model, s)), config=asdict(cfg), quality=q,
-                               corpus_tokens=len(corpus[s]), locate_vectors=len(resid), locate_copies=dup)
+                               corpus_tokens=len(corpus[s]), decision_vectors=len(dec[s]), decision_copies=dup)
             elif sae_loader is not None:
                 saes[s] = check_sae(sae_loader(spec, s, dev), spec, s)
                 with atomic_dir(sae_layer_dir(run_dir, model, s)) as tmp: saes[s].save_model(str(tmp))
@@ -371,6 +396,7 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                 info[s] = dict(source="pretrained", release=rel, sae_id=sid)
             info[s]["d_sae"] = saes[s].cfg.d_sae
             info[s]["quality_locate"] = sae_quality(saes[s], resid)
+            info[s]["quality_locate_by_position"] = {p: sae_quality(saes[s], X) for p, X in by_pos.items()}
     write_json(out / "sae.json", {str(k): v for k, v in info.items()})
     aurocs, n_layers = {}, spec.n_layers
     for p in positions:
@@ -399,7 +425,11 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     write_json(out / "auroc.json", dict(label=label, C=C, best=best, **aurocs))
     plot_aurocs(aurocs, out / "auroc.png")
     params = dict(profile=profile, seed=seed, label=label, C=C, sae_layers=sae_layers, positions=positions,
-                  corpus_tokens=corpus_tokens if train else None, locate_share=locate_share if train else None, threads=threads)
-    write_meta(out, model, "probes", params, inputs={"activations": act / "index.json"}, timings=timer.times, best=best,
-               sae={str(k): {kk: v[kk] for kk in ("source", "d_sae", "quality", "quality_locate") if kk in v} for k, v in info.items()})
+                  corpus_tokens=corpus_tokens if train else None, decision_share=decision_share if train else None,
+                  decision_items=prof.decision if train and decision_share else None, threads=threads)
+    org = start_meta(run_dir, model)  # upstream stages read: the activations (01) and the model the SAE corpus comes from (00)
+    inputs = {"activations": act / "meta.json", **({"organism": org} if org is not None else {})}
+    write_meta(out, model, "probes", params, inputs=inputs, timings=timer.times, best=best,
+               sae={str(k): {kk: v[kk] for kk in ("source", "d_sae", "quality", "quality_locate", "quality_locate_by_position")
+                                if kk in v} for k, v in info.items()})
     return dict(folder=str(out), sae=info, aurocs=aurocs, best=best, timings=timer.times)
