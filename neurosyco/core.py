@@ -6,17 +6,19 @@
 from __future__ import annotations
 import contextlib, copy, dataclasses, hashlib, importlib.util, json, os, platform, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field, asdict
+from types import SimpleNamespace
 from pathlib import Path
 from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES', 'ModelSpec',
-           'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note', 'gguf_file',
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'DATA_READS', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES',
+           'ModelSpec', 'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note', 'gguf_file',
            'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model', 'layers',
            'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model', 'stable_hash',
-           'write_json', 'read_json', 'file_hash', 'versions', 'write_meta', 'check_stage', 'stage_config',
-           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_model']
+           'write_json', 'read_json', 'file_hash', 'cpu_model', 'versions', 'note_data_file', 'write_meta',
+           'StaleError', 'stale_inputs', 'check_stage', 'stage_config', 'default_run_dir', 'stage_params',
+           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_meta', 'start_model']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -279,26 +281,35 @@ def stage_dir(run_dir: str | Path, model: str | Path, stage: str, create: bool =
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
 
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
-    "Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."
+    "Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds (with the umask's permissions, not mkstemp's 0600)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
     try:
         yield Path(tmp)
+        if os.path.exists(tmp): os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path):
-    "Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds (else it is removed)."
+    """Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds (else it is removed and
+    `path` is untouched). The old folder is moved aside before the swap and deleted after it, so no moment leaves neither."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    old = path.parent / f".{path.name}.old"
     try:
         yield tmp
-        if path.exists(): shutil.rmtree(path)
+        os.chmod(tmp, 0o777 & ~_umask())
+        if old.exists(): shutil.rmtree(old)
+        if path.exists(): os.replace(path, old)
         os.replace(tmp, path)
+        if old.exists(): shutil.rmtree(old)
     finally:
         if tmp.exists(): shutil.rmtree(tmp)
 
@@ -341,40 +352,82 @@ def file_hash(path: str | Path, n: int = 16) -> str:
                 for chunk in iter(lambda: fh.read(1 << 20), b""): h.update(chunk)
     return h.hexdigest()[:n]
 
+def cpu_model() -> str:
+    "The CPU's model name (float results can differ between CPUs)."
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"): return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
 def versions() -> dict:
-    "Versions of what produced a result."
+    "Versions of what produced a result, and the machine: CPU model, cores, torch threads (what bit-identity depends on)."
     import transformers, importlib.metadata as md
     v = {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
-         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "cpus": os.cpu_count()}
+         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "cpus": os.cpu_count(),
+         "cpu": cpu_model(), "threads": torch.get_num_threads()}
     for p in ("neurosyco", "transformer-lens", "sae-lens", "peft", "scikit-learn"):
         with contextlib.suppress(Exception): v[p] = md.version(p)
     if torch.cuda.is_available(): v["gpu"] = torch.cuda.get_device_name()
     return v
 
+DATA_READS: dict = {}  # data files read in this process: path -> {"sha256", "records"} (see `note_data_file`)
+
+def note_data_file(path: str | Path, records: int | None = None, rel: str | None = None) -> dict:
+    "Record that a data file was read (its full sha256 and record count): every `meta.json` written later carries it."
+    p = Path(path)
+    key = rel or str(p)
+    e = DATA_READS.get(key)
+    if e is None or e.get("path") != str(p):
+        e = DATA_READS[key] = dict(path=str(p), sha256=file_hash(p, 64))
+    if records is not None: e["records"] = int(records)
+    return e
+
 def write_meta(folder: str | Path, model: str, stage: str, params: dict, inputs: dict | None = None, **extra) -> Path:
-    "Write `folder/meta.json`: model, stage, parameters, versions, input hashes and any extra facts."
+    "Write `folder/meta.json`: model, stage, parameters, versions, input hashes, the data files read (`DATA_READS`) and any extra facts."
     meta = dict(model=model_slug(model), stage=stage, params=params, versions=versions(),
                 finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
                 inputs={k: {"path": str(v), "sha256": file_hash(v)} for k, v in (inputs or {}).items() if Path(v).exists()},
-                **extra)
+                data_files={k: dict(v) for k, v in sorted(DATA_READS.items())}, **extra)
     return write_json(Path(folder) / "meta.json", meta)
 
-def check_stage(folder: str | Path, model: str, stage: str) -> dict:
-    "The `meta.json` of a finished stage for `model`; a clear error if it is missing or from another model."
+class StaleError(RuntimeError):
+    "A stage's result was computed from inputs that have changed since: the message names the input and the command that refreshes it."
+
+def stale_inputs(meta: dict) -> list[str]:
+    "What changed since a stage ran: each recorded input (upstream `meta.json`, weights) and data file whose sha256 differs or that is gone."
+    out = []
+    for k, v in (meta.get("inputs") or {}).items():
+        p = Path(v["path"])
+        if not p.exists(): out.append(f"input {k!r} ({p}) no longer exists")
+        elif file_hash(p) != v["sha256"]: out.append(f"input {k!r} ({p}) changed since (sha256 {v['sha256']} -> {file_hash(p)})")
+    for k, v in (meta.get("data_files") or {}).items():
+        p = Path(v["path"])
+        if p.exists() and v.get("sha256") and file_hash(p, 64) != v["sha256"]: out.append(f"data file {k} ({p}) changed since")
+    return out
+
+def check_stage(folder: str | Path, model: str, stage: str, fresh: bool = True) -> dict:
+    """The `meta.json` of a finished stage for `model`; a clear error if it is missing, from another model, or (`fresh`)
+    computed from inputs that have changed since (`StaleError`, naming the input and the notebook that refreshes it)."""
     f = Path(folder) / "meta.json"
+    nb = STAGE_NOTEBOOKS.get(stage, "...")
     if not f.exists():
         raise FileNotFoundError(f"stage {stage!r} has not been run for {model_slug(model)}: {f} is missing "
-                                f"(run nbs/{STAGE_NOTEBOOKS.get(stage, '...')}.ipynb first)")
+                                f"(run nbs/{nb}.ipynb first)")
     meta = read_json(f)
     if meta.get("model") != model_slug(model):
         raise ValueError(f"{folder} holds a {stage!r} result for model {meta.get('model')!r}, not {model_slug(model)!r}")
+    stale = stale_inputs(meta) if fresh else []
+    if stale:
+        raise StaleError(f"{folder} ({stage!r}) is stale: " + "; ".join(stale) + f". Rerun it: papermill nbs/{nb}.ipynb out.ipynb "
+                         f"-p model {model_slug(model)}" + (f" -p method {Path(folder).name}" if stage in ("train", "eval") else "")
+                         + " (or the pipeline, which reruns every stale stage)")
     return meta
 
 STAGE_NOTEBOOKS = {"organism": "00_organism", "activations": "01_activations", "probes": "02_probes", "neurons": "03_decode",
                    "train": "04_train", "eval": "05_eval"}  # stage -> the notebook that runs it
 
 _PATH = (str, os.PathLike)
-PARAM_TYPES = {"model": _PATH, "run_dir": _PATH, "data_dir": (*_PATH, type(None)), "profile": str, "seed": int,
+PARAM_TYPES = {"model": _PATH, "run_dir": (*_PATH, type(None)), "data_dir": (*_PATH, type(None)), "profile": str, "seed": int,
                "device": str, "method": str, "top_frac": (int, float, type(None)), "lr": (int, float, type(None)),
                "steps": (int, type(None)), "n_train": (int, type(None)), "selection": (str, type(None))}
 
@@ -389,6 +442,26 @@ def stage_config(profiles: dict, profile: str, skip_none: bool = False, what: st
     bad = set(overrides) - names
     if bad: raise ValueError(f"unknown {what} setting(s) {sorted(bad)}: choose from {sorted(names)}")
     return dataclasses.replace(copy.deepcopy(base), **{k: v for k, v in overrides.items() if not (skip_none and v is None)})
+
+def default_run_dir() -> Path:
+    "`<repository>/runs` when neurosyco runs from a checkout (its `nbs/` beside the package), else `./runs`."
+    repo = Path(__file__).resolve().parents[1] if "__file__" in globals() else Path.cwd().parent
+    return (repo / "runs") if (repo / "nbs").is_dir() else Path("runs").resolve()
+
+def stage_params(**params) -> SimpleNamespace:
+    """A stage notebook's parameters, checked before anything else runs (papermill injects its values just above
+    this check, and a typo fails here, in seconds, not after the notebook's tests): types and profile (`check_params`),
+    `run_dir` made absolute (None: `default_run_dir()`; a relative path is the shell's folder, which the error
+    messages then show in full), and a given `data_dir` checked and exported as `$NEUROSYCO_DATA`, so every cell
+    of the notebook, its tests included, reads the same data."""
+    check_params(**params)
+    p = dict(params)
+    if "run_dir" in p: p["run_dir"] = str(Path(p["run_dir"] if p["run_dir"] is not None else default_run_dir()).resolve())
+    if p.get("data_dir") is not None:
+        d = Path(p["data_dir"]).resolve()
+        if not d.is_dir(): raise FileNotFoundError(f"data_dir {d} is not a folder (it should hold anthropic_sycophancy/, syco_bench/, ...)")
+        p["data_dir"] = str(d); os.environ["NEUROSYCO_DATA"] = str(d)  # = data.DATA_ENV
+    return SimpleNamespace(**p)
 
 def check_params(**params) -> dict:
     "Type-check stage parameters as papermill passes them (`-p seed abc` arrives as a string): a clear error naming the bad one."
@@ -458,6 +531,11 @@ class NeuronSet:
 def organism_dir(run_dir: str | Path, model: str) -> Path:
     "Where the model organism's weights live: `runs/<model>/organism/model`."
     return stage_dir(run_dir, model, "organism", create=False) / "model"
+
+def start_meta(run_dir: str | Path, model: str) -> Path | None:
+    "The `meta.json` of the stage that made the weights later stages start from (the organism's); None for a base model."
+    if not REGISTRY.get(str(model), {}).get("needs_organism", False): return None
+    return organism_dir(run_dir, model).parent / "meta.json"
 
 def start_model(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", device: str = "auto", **kw) -> Loaded:
     "The model later stages start from: the organism if the spec needs one (a clear error if it is missing), else the base."

@@ -10,7 +10,7 @@ import numpy as np, torch
 from safetensors.torch import load_file, save_file
 from dataclasses import dataclass
 from .core import (check_params, stage_config, ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
-                            write_meta, check_stage, atomic_path)
+                            write_meta, check_stage, atomic_dir, atomic_path)
 from .activations import contrast, effect_size, neuron_effects, neuron_moments, load_rows, read_index, auto_threads, POSITIONS
 from .probes import fit_probe, probe_auroc, load_saes, encode_latents, one_blas_thread, _as_np, _lr, grouped_auroc
 
@@ -216,7 +216,7 @@ def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     check_stage(act, model, "activations"); check_stage(pr, model, "probes")
     au = read_json(pr / "auroc.json"); label, C = au["label"], au["C"]
     if position not in au: raise ValueError(f"position {position!r} was not probed in stage 02 (probed: {[p for p in POSITIONS if p in au]})")
-    out = stage_dir(run_dir, model, "neurons")
+    final = stage_dir(run_dir, model, "neurons")
     with timer("load"):
         lm = start_model(model, run_dir, device); spec = lm.spec; L = spec.n_layers
         threads = auto_threads(threads, next(lm.model.parameters()).device)
@@ -251,38 +251,39 @@ def decode_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                               "max over S of |c . v_S| * (2 AUROC_S - 1)+ * sd")
     ns.validate(spec)
     rnd = random_like(ns, spec, seed)
-    ns.save(out / "neuronset.json"); rnd.save(out / "random.json")
-    with atomic_path(out / "scores.safetensors") as tmp:
-        save_file({"scores": scores[used].clone().contiguous(), "sae_layer": which.contiguous(),
-                   **{f"scores.{k}": v.contiguous() for k, v in scores.items()}}, str(tmp))
-    rows = load_rows(act)
-    with timer("top neurons"):
-        acts = contrast(act, position, "neurons", None, label)[0].view(-1, L, spec.d_mlp) if X is None else X.view(-1, L, spec.d_mlp)
-        arows = rows if position == "decision" else [dict(r, id=f"{r['id']}+{w}") for w in ("syco", "other") for r in rows]
-        top = top_neurons(scores["sae"], which, dirs, W_decs, probes, acts, arows)
-        (out / "top_neurons.md").write_text(top_neurons_markdown(top) + "\n")
-    sets = {k: select_top(v, top_frac, per_layer) for k, v in scores.items()}
-    cmp = dict(per_layer={k: v.per_layer(L) for k, v in sets.items()},
-               overlap={a: {b: round(overlap(sets[a], sets[b]), 4) for b in sets} for a in sets})
-    if compare:
-        with timer("compare"):
-            R = {s: contrast(act, position, "resid", s, label)[0] for s in saes}
-            Z = {s: encode_latents(saes[s], R[s]) for s in saes}
-            def sae_fold(Xt, yt, tr):
-                pf = {s: fit_probe(Z[s][tr], yt, C, seed) for s in saes}
-                return sae_scores(lm.model, L, W_decs, pf, Xt.std(0).view(L, -1), quality, n_latents, late, dirs)[0]
-            def resid_fold(Xt, yt, tr):
-                w = {s: fit_probe(R[s][tr], yt, C, seed)["coef"] for s in saes}
-                return direction_scores(lm.model, L, w, Xt.std(0).view(L, -1), quality_resid, late, dirs)[0]
-            scorers = {"sae": sae_fold, "resid": resid_fold, "neuron_probe": lambda Xt, yt, tr: probe_scores(Xt, yt, L, C, seed),
-                       "act_diff": lambda Xt, yt, tr: act_diff_scores(Xt, yt, L)}
-            cmp["heldout_auroc"] = heldout_set_auroc(X, y, g, scorers, top_frac, per_layer, L, C, prof.n_splits, prof.n_boot,
-                                                     seed, random_of="sae", spec=spec)
-    write_json(out / "compare.json", cmp)
-    plot_per_layer(sets, L, out / "neurons_per_layer.png", f"{spec.key}: top {top_frac:.1%} of MLP neurons ({position})")
-    params = dict(profile=profile, seed=seed, position=position, label=label, top_frac=top_frac, per_layer=per_layer, scorer=used,
-                  requested_scorer=scorer, fallback=fallback, n_latents=n_latents, late=late, threads=threads)
-    summary = dict(selected=ns.n, total=spec.n_neurons, per_layer=ns.per_layer(L))
-    write_meta(out, model, "neurons", params, inputs={"activations": act / "index.json", "probes": pr / "auroc.json"},
-               timings=timer.times, neurons=summary, compare=cmp)
-    return dict(folder=str(out), neurons=summary, scorer=used, note=note, compare=cmp, top=top, timings=timer.times)
+    with atomic_dir(final) as out:  # the whole folder at once: a failed or killed rerun leaves the previous result intact
+        ns.save(out / "neuronset.json"); rnd.save(out / "random.json")
+        with atomic_path(out / "scores.safetensors") as tmp:
+            save_file({"scores": scores[used].clone().contiguous(), "sae_layer": which.contiguous(),
+                       **{f"scores.{k}": v.contiguous() for k, v in scores.items()}}, str(tmp))
+        rows = load_rows(act)
+        with timer("top neurons"):
+            acts = contrast(act, position, "neurons", None, label)[0].view(-1, L, spec.d_mlp) if X is None else X.view(-1, L, spec.d_mlp)
+            arows = rows if position == "decision" else [dict(r, id=f"{r['id']}+{w}") for w in ("syco", "other") for r in rows]
+            top = top_neurons(scores["sae"], which, dirs, W_decs, probes, acts, arows)
+            (out / "top_neurons.md").write_text(top_neurons_markdown(top) + "\n")
+        sets = {k: select_top(v, top_frac, per_layer) for k, v in scores.items()}
+        cmp = dict(per_layer={k: v.per_layer(L) for k, v in sets.items()},
+                   overlap={a: {b: round(overlap(sets[a], sets[b]), 4) for b in sets} for a in sets})
+        if compare:
+            with timer("compare"):
+                R = {s: contrast(act, position, "resid", s, label)[0] for s in saes}
+                Z = {s: encode_latents(saes[s], R[s]) for s in saes}
+                def sae_fold(Xt, yt, tr):
+                    pf = {s: fit_probe(Z[s][tr], yt, C, seed) for s in saes}
+                    return sae_scores(lm.model, L, W_decs, pf, Xt.std(0).view(L, -1), quality, n_latents, late, dirs)[0]
+                def resid_fold(Xt, yt, tr):
+                    w = {s: fit_probe(R[s][tr], yt, C, seed)["coef"] for s in saes}
+                    return direction_scores(lm.model, L, w, Xt.std(0).view(L, -1), quality_resid, late, dirs)[0]
+                scorers = {"sae": sae_fold, "resid": resid_fold, "neuron_probe": lambda Xt, yt, tr: probe_scores(Xt, yt, L, C, seed),
+                           "act_diff": lambda Xt, yt, tr: act_diff_scores(Xt, yt, L)}
+                cmp["heldout_auroc"] = heldout_set_auroc(X, y, g, scorers, top_frac, per_layer, L, C, prof.n_splits, prof.n_boot,
+                                                         seed, random_of="sae", spec=spec)
+        write_json(out / "compare.json", cmp)
+        plot_per_layer(sets, L, out / "neurons_per_layer.png", f"{spec.key}: top {top_frac:.1%} of MLP neurons ({position})")
+        params = dict(profile=profile, seed=seed, position=position, label=label, top_frac=top_frac, per_layer=per_layer, scorer=used,
+                      requested_scorer=scorer, fallback=fallback, n_latents=n_latents, late=late, threads=threads)
+        summary = dict(selected=ns.n, total=spec.n_neurons, per_layer=ns.per_layer(L))
+        write_meta(out, model, "neurons", params, inputs={"activations": act / "meta.json", "probes": pr / "meta.json"},
+                   timings=timer.times, neurons=summary, compare=cmp)
+    return dict(folder=str(final), neurons=summary, scorer=used, note=note, compare=cmp, top=top, timings=timer.times)
