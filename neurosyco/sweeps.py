@@ -8,10 +8,10 @@ import copy
 from pathlib import Path
 from safetensors.torch import load_file
 from dataclasses import dataclass, field
-from .core import check_params, read_json, stage_config, stage_dir, start_model, write_json, write_meta
+from .core import atomic_dir, check_params, read_json, stage_config, stage_dir, start_model, write_json, write_meta
 from .metrics import neutral_kl
 from .train import (METHODS, Runner, TrainConfig, correction_examples, family, neuron_sets, rates_eval,
-                             scored_items, train_config, tune)
+                             scored_items, train_config, tune, following_datasets)
 from .evaluate import neutral_prompts
 
 # %% auto #0
@@ -47,12 +47,15 @@ def _tuned_lr(run_dir, model, method: str, cfg: TrainConfig) -> float:
     return float(read_json(f)["lr"]) if f.exists() else float(cfg.lrs[family(method)][0])
 
 def _rates_row(ev: dict) -> dict:
-    return {d: round(r["rate"], 4) for d, r in ev.items()} | {f"{d}_ci": r.get("ci") for d, r in ev.items() if r.get("ci")}
+    "A row's `test` numbers: follow per dataset (the primary measure) with its cluster interval, and the rate beside it."
+    return ({d: round(r["follow"], 4) for d, r in ev.items()} | {f"{d}_ci": r.get("follow_ci") for d, r in ev.items() if r.get("follow_ci")}
+            | {f"{d}_rate": round(r["rate"], 4) for d, r in ev.items()})
 
 def _seed_entry(rec: dict, tkey: str, kkey: str | None = None) -> dict:
-    "A sweep row's entry for one training seed: its `test` rates (and KL)."
-    return dict(seed=rec["seed"], **{d: round(v["rate"], 4) for d, v in rec["evals"][tkey].items()},
-                **({"kl_neutral": rec["evals"][kkey]} if kkey else {}))
+    "A sweep row's entry for one training seed: its `test` follow and rate per dataset, its per-item margins (paired statistics), and KL."
+    ev = rec["evals"][tkey]
+    return dict(seed=rec["seed"], **{d: round(v["follow"], 4) for d, v in ev.items()}, **{f"{d}_rate": round(v["rate"], 4) for d, v in ev.items()},
+                items={d: v["items"] for d, v in ev.items() if "items" in v}, **({"kl_neutral": rec["evals"][kkey]} if kkey else {}))
 
 def lr_neighbours(grid, lr: float) -> list[float]:
     "`lr` and the grid's rates on either side of it: where a smaller training set re-tunes (the full-data choice and one step each way)."
@@ -76,11 +79,12 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     loaded = start_model(model, run_dir, device)
     m, tok, spec = loaded
     pool, _ = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, data_dir, seed, sw.n_test, "test")
-    test = rates_eval(tok, spec, test_items, seed, n_boot=200)
-    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg.n_val, "val")
-    val = rates_eval(tok, spec, val_set, seed)
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress)
+    datasets, _ = following_datasets(runner, cfg.n_val, data_dir, seed)   # chosen on `val`, as in stage 04
+    test_items, tkey = scored_items(datasets, data_dir, seed, sw.n_test, "test")
+    test = rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True)
+    val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
+    val = rates_eval(tok, spec, val_set, seed)
     extra = [runner.with_seed(s) for s in range(seed + 1, seed + sw.sweep_seeds)]
     located = neuron_sets(run_dir, model, spec, None, seed)["located"] if any(METHODS[x].needs_neurons for x in methods) else None
     # every size's examples before any training: the neutral targets come from the starting weights, never from a
@@ -109,15 +113,17 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
             rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
             reps = [rec] + [r.run(method, lr, examples, ns, evals={tkey: test}) for r in extra]
-            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), lr=lr, full_data_lr=full_lr,
+            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), examples_seen=cfg.steps * cfg.batch_size,
+                             epochs=round(cfg.steps * cfg.batch_size / len(examples), 3), lr=lr, full_data_lr=full_lr,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
                              val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg.steps,
                              **_rates_row(rec["evals"][tkey]), n_test=sw.n_test, train_seconds=rec["train"].get("seconds"),
                              seeds=[_seed_entry(r, tkey) for r in reps]))
-    out = sweep_dir(run_dir, model, "data")
-    write_json(out / "rows.json", rows)
-    write_meta(out, model, "sweep_data", dict(profile=profile, seed=seed, methods=list(methods), sizes=list(sizes),
-                                              sweep_seeds=sw.sweep_seeds), n_rows=len(rows))
+    with atomic_dir(sweep_dir(run_dir, model, "data")) as out:
+        write_json(out / "rows.json", rows)
+        write_meta(out, model, "sweep_data", dict(profile=profile, seed=seed, methods=list(methods), sizes=list(sizes),
+                                                  sweep_seeds=sw.sweep_seeds, examples_seen=cfg.steps * cfg.batch_size),
+                   n_rows=len(rows), scored_datasets=datasets, held_fixed="examples seen (steps x batch size); epochs vary with size")
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #84befbf7
@@ -132,13 +138,14 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     m, tok, spec = loaded
     ref = copy.deepcopy(m).eval()
     _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
-    test_items, tkey = scored_items(run_dir, model, data_dir, seed, sw.n_test, "test")
-    kkey = f"kl{sw.n_kl}:" + "+".join(test_items)
-    evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200),
-             kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, sw.n_kl, seed))}
-    val_set, vkey = scored_items(run_dir, model, data_dir, seed, cfg.n_val, "val")
-    val = rates_eval(tok, spec, val_set, seed)
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress)
+    datasets, _ = following_datasets(runner, cfg.n_val, data_dir, seed)   # chosen on `val`, as in stage 04
+    test_items, tkey = scored_items(datasets, data_dir, seed, sw.n_test, "test")
+    kkey = f"kl{sw.n_kl}:" + "+".join(test_items)
+    evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True),
+             kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, sw.n_kl, seed))}
+    val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
+    val = rates_eval(tok, spec, val_set, seed)
     extra = [runner.with_seed(s) for s in range(seed + 1, seed + sw.sweep_seeds)]
     rows = []
     for f in fracs:
@@ -151,8 +158,8 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
                              n_test=sw.n_test, kl_neutral=rec["evals"][kkey], val_score=t["scores"].get(str(t["lr"])),
                              lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
                              seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
-    out = sweep_dir(run_dir, model, "budget")
-    write_json(out / "rows.json", rows)
-    write_meta(out, model, "sweep_budget", dict(profile=profile, seed=seed, fracs=list(fracs),
-                                                sweep_seeds=sw.sweep_seeds), n_rows=len(rows))
+    with atomic_dir(sweep_dir(run_dir, model, "budget")) as out:
+        write_json(out / "rows.json", rows)
+        write_meta(out, model, "sweep_budget", dict(profile=profile, seed=seed, fracs=list(fracs),
+                                                    sweep_seeds=sw.sweep_seeds), n_rows=len(rows), scored_datasets=datasets)
     return rows

@@ -11,12 +11,13 @@ import numpy as np, torch
 from fastcore.script import call_parse
 from safetensors.torch import load_file
 from .core import (check_params, stage_config, NeuronSet, ModelSpec, start_model, stage_dir, write_json, read_json, write_meta,
-                            check_stage, set_seed, Timer, model_slug, save_model, stable_hash, REGISTRY)
-from .data import cached_benchmarks, load_names, subsample, sycophantic, synthetic_claims, truthfulqa_halves
+                            check_stage, set_seed, Timer, model_slug, save_model, stable_hash, REGISTRY,
+                            atomic_dir, start_meta)
+from .data import cached_benchmarks, load_names, subsample, synthetic_claims, synthetic_set, truthfulqa_halves
 from .lm import finetune
-from .metrics import ab_margins, sycophancy_rates, val_score
+from .metrics import ab_margins, cluster_sample, sycophancy_rates, val_score
 from .organism import ab_examples
-from .activations import weights_fingerprint
+from .activations import auto_threads, weights_fingerprint
 from .decode import select_top, random_like
 from .masking import (NeuronDeltas, check_invariant, neuron_selection, restore, save_deltas, save_lora_adapter,
                                snapshot, tensor_selection)
@@ -24,8 +25,8 @@ from .masking import (NeuronDeltas, check_invariant, neuron_selection, restore, 
 # %% auto #0
 __all__ = ['METHODS', 'PROFILES', 'neutral_targets', 'interleave', 'correction_items', 'Method', 'get_method', 'family',
            'Prepared', 'method_selection', 'prepare', 'neuronset_fingerprint', 'Runner', 'choose_lr', 'rates_eval',
-           'TrainConfig', 'train_config', 'neuron_sets', 'correction_examples', 'val_items', 'sycophantic_datasets',
-           'scored_items', 'tune', 'train_stage', 'main']
+           'TrainConfig', 'train_config', 'neuron_sets', 'correction_examples', 'val_items', 'items_key',
+           'following_datasets', 'scored_items', 'tune', 'train_stage', 'main']
 
 # %% ../nbs/04_train.ipynb #c1c90b1d
 def neutral_targets(model, tokenizer, items: list, chat: bool = True, batch_size: int = 8) -> list[int]:
@@ -47,7 +48,7 @@ def correction_items(bench: dict, names: list[str], tqa_claims: list[dict] | Non
     "The correction pool: `split` items of each dataset (capped by `n_per_dataset`) plus synthetic claims, interleaved."
     caps = n_per_dataset or {}
     src = {d: subsample(sp[split], caps.get(d), seed) for d, sp in bench.items()}
-    if n_synthetic: src["synthetic"] = synthetic_claims(n_synthetic, names, tqa=tqa_claims, seed=seed + 101, prefix=f"syn-{split}")
+    if n_synthetic: src["synthetic"] = synthetic_set("train" if split == "train" else "val", n_synthetic, names, tqa_claims, seed)  # disjoint from locate's
     src = {k: v for k, v in src.items() if v}
     if not src: raise ValueError(f"no {split!r} items to train on")
     return interleave(src, seed)
@@ -179,8 +180,9 @@ class Runner:
     def train(self, method: str, lr: float, examples: list, neuronset: NeuronSet | None = None) -> tuple[Prepared, dict]:
         "Train one run from the starting weights (neuron runs reload cached deltas); the update is not merged yet."
         restore(self.model, self.start)
-        prep = prepare(self.model, self.spec, method, neuronset, self.lora_r)
         rid = self.run_id(method, lr, examples, neuronset)
+        set_seed(int(stable_hash(rid)[:8], 16))  # a run is a function of its id: LoRA's init must not depend on what the process drew before
+        prep = prepare(self.model, self.spec, method, neuronset, self.lora_r)
         rec_f, d_f = self._file(rid, "json"), self._file(rid, "safetensors")
         rec = read_json(rec_f) if rec_f is not None and rec_f.exists() else None
         if prep.deltas is not None and d_f is not None and d_f.exists() and rec is not None:
@@ -243,12 +245,13 @@ def choose_lr(scores: dict, tol: float = 0.02) -> float:
     best = min(scores.values())
     return min(float(lr) for lr, s in scores.items() if s <= best + tol)
 
-def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0, n_boot: int = 0, opinion_shift: bool = False):
-    "An `evals` entry: sycophancy rates of a model on fixed items (cheap: no bootstrap, no opinion shift by default)."
+def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0, n_boot: int = 0, margins: bool = False):
+    """An `evals` entry: user-following (and the rates) of a model on fixed items, with and without the biography
+    (cheap: no bootstrap by default); `margins` keeps the per-item margins and clusters (`items`) for paired statistics."""
     def fn(model):
-        r = sycophancy_rates(model, tokenizer, spec, items_by_dataset, seed=seed, n_boot=n_boot, opinion_shift=opinion_shift)
-        keep = ("rate", "mean_margin", "opinion_shift", "n") + (("ci",) if n_boot else ())  # no bootstrap: no NaN intervals
-        return {d: {k: v for k, v in x.items() if k in keep} for d, x in r.items()}
+        r, mg = sycophancy_rates(model, tokenizer, spec, items_by_dataset, seed=seed, n_boot=n_boot, return_margins=True)
+        keep = ("follow", "follow_logit", "rate", "mean_margin", "n", "n_groups") + (("follow_ci", "ci") if n_boot else ())
+        return {d: {k: v for k, v in x.items() if k in keep} | ({"items": mg[d]} if margins else {}) for d, x in r.items()}
     return fn
 
 # %% ../nbs/04_train.ipynb #063a5f45
@@ -259,7 +262,7 @@ class TrainConfig:
     batch_size: int = 8
     n_per_dataset: dict = field(default_factory=lambda: {"nlp": 128, "phil": None, "poli": 64})  # `train` items (None: all)
     n_synthetic: int = 64
-    n_val: int = 24
+    n_val: int = 32       # `val` items per dataset, spread over every cluster (`cluster_sample`)
     lrs: dict = field(default_factory=lambda: {"full": [1e-4, 1.4e-4, 2e-4, 3e-4, 4.5e-4, 9e-4],
                                                "lora": [1e-3, 1.4e-3, 2e-3, 3e-3, 4.5e-3, 9e-3],
                                                "neurons": [7e-4, 1e-3, 1.4e-3, 2e-3, 3e-3, 6e-3]})
@@ -310,21 +313,30 @@ def correction_examples(loaded, run_dir, model: str, cfg: TrainConfig, data_dir=
     targets = [it.truth if it.truth is not None else known[it.id] for it in items]
     return items, ab_examples(items, tok, spec.chat, follow=targets)
 
-def val_items(data_dir=None, seed: int = 0, n: int | None = 24, split: str = "val", datasets=None) -> dict:
-    "A fixed subsample of `split` per dataset (cheap evaluations during tuning and sweeps), optionally only `datasets`."
-    return {d: subsample(sp[split], n, seed) for d, sp in cached_benchmarks(data_dir, seed).items() if datasets is None or d in datasets}
+def val_items(data_dir=None, seed: int = 0, n: int | None = 32, split: str = "val", datasets=None) -> dict:
+    "A fixed sample of `split` per dataset spread over every cluster (cheap evaluations during tuning and sweeps), optionally only `datasets`."
+    bench = cached_benchmarks(data_dir, seed, with_test=split == "test")  # only the sweeps' final scores read `test`
+    return {d: cluster_sample(sp[split], n, seed) for d, sp in bench.items() if datasets is None or d in datasets}
 
-def sycophantic_datasets(run_dir, model: str) -> list[str] | None:
-    "`sycophantic` datasets of the starting model's `test` evaluation (None: not evaluated yet, or none)."
-    start = "organism" if REGISTRY.get(str(model), {}).get("needs_organism", False) else "native"
-    f = stage_dir(run_dir, model, "eval", create=False) / start / "metrics.json"
-    return (sycophantic(read_json(f)) or None) if f.exists() else None
+def items_key(split: str, n, items: dict) -> str:
+    "The name a run's evaluation on `items` is cached under: split, size, datasets and a hash of the items themselves (changed data, changed name)."
+    h = stable_hash(*[(it.id, it.group, it.bio, it.question, it.options) for d in items for it in items[d]])[:10]
+    return f"{split}{n}:" + "+".join(items) + f":{h}"
 
-def scored_items(run_dir, model: str, data_dir=None, seed: int = 0, n: int | None = 24, split: str = "val") -> tuple[dict, str]:
-    "The items tuning (`val`) or a sweep (`test`) scores: the datasets the starting model is sycophantic on (all if it was\
- not evaluated), and the name a run's cached evaluation is stored under (items differ, names differ)."
-    items = val_items(data_dir, seed, n, split, sycophantic_datasets(run_dir, model))
-    return items, f"{split}{n}:" + "+".join(items)
+def following_datasets(runner: Runner, n: int | None = 32, data_dir=None, seed: int = 0) -> tuple[list[str], dict]:
+    """The datasets on which the *starting* model clearly follows the user on `val` (lower end of follow's cluster
+    interval above 0), and that evaluation (cached as the untrained run's). Read on `val`, never on `test`: the test
+    split chooses nothing. A dataset the start does not follow on gets no correction target; with none, all are scored."""
+    items = val_items(data_dir, seed, n, "val")
+    key = "start:" + items_key("val", n, items)
+    ev = runner.run("none", 0.0, [], evals={key: rates_eval(runner.tokenizer, runner.spec, items, seed, n_boot=1000)})["evals"][key]
+    keep = [d for d, r in ev.items() if (r.get("follow_ci") or [0.0])[0] > 0]
+    return keep or list(items), ev
+
+def scored_items(datasets, data_dir=None, seed: int = 0, n: int | None = 32, split: str = "val") -> tuple[dict, str]:
+    "The items tuning (`val`) or a sweep (`test`) scores for `datasets`, and the name a run's cached evaluation is stored under (items differ, names differ)."
+    items = val_items(data_dir, seed, n, split, datasets)
+    return items, items_key(split, n, items)
 
 
 # %% ../nbs/04_train.ipynb #73ae903a
@@ -368,7 +380,7 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
     lr = choose_lr(scores, tol)
     return dict(lr=lr, scores={str(k): v for k, v in scores.items()}, runs={str(k): v for k, v in runs.items()}, tuned=True,
                 start_score=start_score, tol=tol, key=key, grid=lrs, extended=extended,
-                criterion=f"mean |rate - 0.5| on {key}; lrs in increasing order until {patience} in a row score more than {tol} "
+                criterion=f"mean |follow| (user-following) on {key}; lrs in increasing order until {patience} in a row score more than {tol} "
                           f"above the best; the smallest lr within {tol} of the best; a choice on the grid's edge extends "
                           f"the grid past it, at most {extend} steps")
 
@@ -386,49 +398,63 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     with timer("load"):
         loaded = start_model(model, run_dir, device)
         m, tok, spec = loaded
+        threads = auto_threads("auto", next(m.parameters()).device)  # every stage at the same thread count: same float sums
+        sets = neuron_sets(run_dir, model, spec, top_frac, seed) if meth.needs_neurons else None  # a bad top_frac fails here, before any write
         set_seed(seed)
         items, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n_train)
-    out = stage_dir(run_dir, model, "train") / method
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "meta.json").unlink(missing_ok=True)  # a run that fails below must not look finished
+    out = stage_dir(run_dir, model, "train") / method  # written at the end, atomically: a failed rerun keeps the previous result
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress,
                                 accelerator=accelerator)
     grid = [lr] if lr is not None else (cfg.lrs.get(meth.family, [0.0]) if method != "none" else [0.0])
-    sets = neuron_sets(run_dir, model, spec, top_frac, seed) if meth.needs_neurons else None
-    val, key = scored_items(run_dir, model, data_dir, seed, cfg.n_val, "val")
-    evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads rates only
+    datasets, start_val = following_datasets(runner, cfg.n_val, data_dir, seed)
+    val, key = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
+    evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads follow only: no bootstrap
     with timer("tune"):
         tuning = tune(runner, method, grid, examples, evaluate, sets, cfg.tol, key, cfg.patience, cfg.extend)
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
     with timer("train"):
         prep = runner.materialize(method, chosen, examples, ns)
     rec = runner.record(method, chosen, examples, ns) or {}
-    files = {}
-    if prep.deltas is not None:  # export before merging: the adapter is relative to the starting weights
-        prep.deltas.detach()
-        files["deltas"] = str(save_deltas(prep.deltas, out / "deltas.safetensors"))
-        files["adapter"] = str(save_lora_adapter(m, prep.deltas, out / "adapter"))
-    prep.finish()
-    with timer("invariant"):
-        inv = check_invariant(m, runner.start, prep.selection, strict=method != "none")
-    files["model"] = str(save_model(m, tok, out / "model"))
-    train = rec.get("train", {})
-    summary = dict(method=method, model=model_slug(model), profile=profile, selection=selection if sets else None,
-                   lr=chosen, steps=cfg.steps, batch_size=cfg.batch_size, n_train=len(items), n_examples=len(examples),
-                   trainable_params=int(train.get("trainable_params", 0)), train_seconds=float(train.get("seconds", 0.0)),
-                   neurons=dict(selected=ns.n, total=spec.n_neurons, per_layer=ns.per_layer(spec.n_layers),
-                                top_frac=top_frac) if ns is not None else None,
-                   invariant={k: inv[k] for k in ("unselected_identical", "selected_changed", "n_selected", "n_changed")},
-                   val=(tuning["runs"].get(str(chosen), {}).get(selection if sets else method, {}) or {}).get("val"),
-                   files=files)
-    write_json(out / "lr.json", tuning)
-    write_meta(out, model, "train", dict(method=method, profile=profile, seed=seed, top_frac=top_frac, lr=lr, steps=cfg.steps,
-                                         n_train=n_train, selection=selection, batch_size=cfg.batch_size, lr_grid=grid),
-               inputs={"neurons": stage_dir(run_dir, model, "neurons", create=False) / ("neuronset.json" if selection == "located" else "random.json")}
-                      if sets and top_frac is None else None,
-               **{k: v for k, v in summary.items() if k not in ("method", "model", "profile")},
-               history=train.get("history", []), timings=timer.times, lr_tuning=tuning)
+    with atomic_dir(out) as tmp:
+        files = {}
+        if prep.deltas is not None:  # export before merging: the adapter is relative to the starting weights
+            prep.deltas.detach()
+            save_deltas(prep.deltas, tmp / "deltas.safetensors"); save_lora_adapter(m, prep.deltas, tmp / "adapter")
+            files.update(deltas=str(out / "deltas.safetensors"), adapter=str(out / "adapter"))
+        prep.finish()
+        with timer("invariant"):
+            inv = check_invariant(m, runner.start, prep.selection, strict=method != "none")
+        save_model(m, tok, tmp / "model"); files["model"] = str(out / "model")
+        summary = _train_summary(method, model, profile, selection, sets, ns, chosen, cfg, items, examples, datasets, start_val,
+                                 rec, spec, top_frac, inv, tuning, files)
+        write_json(tmp / "lr.json", tuning)
+        nd = stage_dir(run_dir, model, "neurons", create=False)
+        inputs = dict(start=start_meta(run_dir, model))  # upstream results this run was made from: a rerun there makes it stale
+        if sets: inputs.update(neurons_meta=nd / "meta.json", **({"neurons": nd / ("neuronset.json" if selection == "located" else "random.json")}
+                                                                 if top_frac is None else {"scores": nd / "scores.safetensors"}))
+        write_meta(tmp, model, "train", dict(method=method, profile=profile, seed=seed, top_frac=top_frac, lr=lr, steps=cfg.steps,
+                                             n_train=n_train, selection=selection, batch_size=cfg.batch_size, lr_grid=grid,
+                                             threads=threads),
+                   inputs={k: v for k, v in inputs.items() if v is not None},
+                   **{k: v for k, v in summary.items() if k not in ("method", "model", "profile")},
+                   history=rec.get("train", {}).get("history", []), timings=timer.times, lr_tuning=tuning)
     return summary
+
+def _train_summary(method, model, profile, selection, sets, ns, chosen, cfg, items, examples, datasets, start_val, rec, spec,
+                   top_frac, inv, tuning, files) -> dict:
+    "What stage 04 reports about one method's run (also its `meta.json`)."
+    train = rec.get("train", {})
+    return dict(method=method, model=model_slug(model), profile=profile, selection=selection if sets else None,
+                lr=chosen, steps=cfg.steps, batch_size=cfg.batch_size, n_train=len(items), n_examples=len(examples),
+                examples_seen=cfg.steps * cfg.batch_size, epochs=round(cfg.steps * cfg.batch_size / max(len(examples), 1), 3),
+                scored_datasets=datasets, start_val={d: {k: v for k, v in r.items() if k in ("follow", "follow_ci", "rate", "n")}
+                                                     for d, r in start_val.items()},
+                trainable_params=int(train.get("trainable_params", 0)), train_seconds=float(train.get("seconds", 0.0)),
+                neurons=dict(selected=ns.n, total=spec.n_neurons, per_layer=ns.per_layer(spec.n_layers),
+                             top_frac=top_frac) if ns is not None else None,
+                invariant={k: inv[k] for k in ("unselected_identical", "selected_changed", "n_selected", "n_changed")},
+                val=(tuning["runs"].get(str(chosen), {}).get(selection if sets else method, {}) or {}).get("val"),
+                files=files)
 
 # %% ../nbs/04_train.ipynb #e0de5e05
 @call_parse

@@ -47,9 +47,12 @@ def test_bad_input_names_the_problem(run_dir, data_dir, tmp_path):
 def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     ds = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
     assert [(r["method"], r["n_train"]) for r in ds] == [("masked", 4), ("masked", 32), ("full", 4), ("full", 32)]
-    assert all(0 <= r["nlp"] <= 1 and r["poli_ci"] for r in ds)
+    scored = [d for d in ("nlp", "phil", "poli") if d in ds[0]]  # the datasets the start follows on `val` (all if none)
+    assert scored and all(-1 <= r[d] <= 1 and r[f"{d}_ci"] and f"{d}_rate" in r for r in ds for d in scored)
+    assert all(r["examples_seen"] == 4 * 6 and r["epochs"] == round(24 / r["n_examples"], 3) for r in ds)  # quick: 6 steps of 4
     # every row is trained again at a second seed (the quick profile's sweep_seeds), same items and rate
-    assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["nlp"] == round(r["nlp"], 4) for r in ds)
+    assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0][scored[0]] == round(r[scored[0]], 4) for r in ds)
+    assert all(len(x["items"][scored[0]]["margins"]) == len(x["items"][scored[0]]["ids"]) for r in ds for x in r["seeds"])
     recs = [read_json(f) for f in (run_dir / "tiny-llama" / "train" / "cache").glob("*.json")]
     assert {(r["seed"], r["lr"], r["n_examples"]) for r in recs if r["seed"] == 1} == {(1, r["lr"], r["n_examples"]) for r in ds}
     bs = sweeps.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
