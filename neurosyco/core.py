@@ -236,9 +236,9 @@ def load_model(model: str | Path = DEFAULT_MODEL, device: str = "auto", dtype=to
                     f"load_model('/path/to/{entry['hub_id'].split('/')[-1]}') or `papermill ... -p model /path/to/...`") from e
             source = str(src)
     else:
-        path = Path(key)
-        m, tok = _from_folder(path, dtype, trust_remote_code)
-        key, source = model_slug(path), str(path)
+        path = Path(key)  # names the model (its run folder); the weights may be a stage's (a trained method's `weights=`)
+        m, tok = _from_folder(Path(weights) if weights is not None else path, dtype, trust_remote_code)
+        key, source = model_slug(path), str(weights if weights is not None else path)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     spec = spec_from_config(key, m.config, source=source, **spec_overrides)
     spec.chat = spec.chat and bool(getattr(tok, "chat_template", None))
