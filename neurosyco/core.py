@@ -12,13 +12,14 @@ from typing import NamedTuple, Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'DATA_READS', 'STAGE_NOTEBOOKS', 'PARAM_TYPES', 'PROFILE_NAMES',
-           'ModelSpec', 'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note', 'gguf_file',
-           'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config', 'load_model', 'layers',
-           'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path', 'atomic_dir', 'save_model', 'stable_hash',
-           'write_json', 'read_json', 'file_hash', 'cpu_model', 'versions', 'note_data_file', 'write_meta',
-           'StaleError', 'stale_inputs', 'check_stage', 'stage_config', 'default_run_dir', 'stage_params',
-           'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir', 'start_meta', 'start_model']
+__all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'MODEL_SETTINGS', 'DATA_READS', 'STAGE_NOTEBOOKS', 'PARAM_TYPES',
+           'PROFILE_NAMES', 'ModelSpec', 'ModelLoadError', 'cache_root', 'resolve_device', 'model_slug', 'runtime_note',
+           'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config',
+           'folder_settings', 'load_model', 'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path',
+           'atomic_dir', 'save_model', 'stable_hash', 'write_json', 'read_json', 'file_hash', 'cpu_model', 'versions',
+           'note_data_file', 'write_meta', 'StaleError', 'stale_inputs', 'check_stage', 'stage_config',
+           'default_run_dir', 'stage_params', 'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir',
+           'start_meta', 'start_model', 'save_tiny_gemma2_folder']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -35,6 +36,7 @@ class ModelSpec:
     sae_release: str | None = None # sae-lens release with pretrained SAEs (Gemma Scope)
     sae_id: str | None = None      # sae-lens id template, `{layer}` is filled in
     sae_layers: tuple = ()         # layers whose residual stream gets an SAE
+    sae_dir: str | None = None     # a local copy of the release's repository (Gemma Scope's files); None: the hub
     neuron_rows: tuple = ("gate_proj", "up_proj")  # a neuron is a row of these ...
     neuron_cols: tuple = ("down_proj",)            # ... and a column of these
     tied_embeddings: bool = False
@@ -143,9 +145,13 @@ def cached_gguf_dir(key: str, cache: str | Path | None = None) -> Path:
     return out
 
 # %% ../nbs/00_core.ipynb #b99fe7bb
-GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<start_of_turn>"
-    "{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n{{ message['content'] | trim }}"
-    "<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+GEMMA_CHAT_TEMPLATE = (  # google/gemma-2-2b-it's own: no system role, turns alternate
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
+    "{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}")
 
 def tiny_tokenizer(cache=None):
     "SmolLM2's tokenizer (from the embedded package), shared by the tiny test models."
@@ -189,6 +195,23 @@ def spec_from_config(key: str, config, **kw) -> ModelSpec:
                      **entry)
 
 # %% ../nbs/00_core.ipynb #389a7b68
+MODEL_SETTINGS = "neurosyco.json"  # in a model folder: {"like": "gemma-2-2b", "sae_dir": "gemma-scope"}
+
+def folder_settings(path: str | Path) -> dict:
+    """Spec settings a model folder asks for in its `neurosyco.json` (none without one): `like` names the paper model it
+    stands for (its Gemma Scope release, SAE ids and layers, chat, no organism), `sae_dir` a local copy of that release's
+    repository (`<sae_dir>/layer_6/width_16k/average_l0_70/params.npz`, ...; relative to the folder) to read SAEs from."""
+    f = Path(path) / MODEL_SETTINGS
+    if not f.exists(): return {}
+    try: d = json.loads(f.read_text())
+    except json.JSONDecodeError as e: raise ModelLoadError(f"{f} is not valid JSON: {e}") from e
+    paper = [k for k, v in REGISTRY.items() if v.get("sae_release")]
+    if d.get("like") not in paper: raise ModelLoadError(f"{f}: 'like' must name a paper model ({', '.join(paper)}), not {d.get('like')!r}")
+    if set(d) - {"like", "sae_dir"}: raise ModelLoadError(f"{f}: unknown setting(s) {sorted(set(d) - {'like', 'sae_dir'})}; it takes 'like' and 'sae_dir'")
+    out = {k: v for k, v in REGISTRY[d["like"]].items() if k in {"chat", "needs_organism", "sae_release", "sae_id", "sae_layers"}}
+    if d.get("sae_dir"): out["sae_dir"] = str((Path(path) / d["sae_dir"]).resolve())
+    return out
+
 def _from_folder(path: Path, dtype, trust_remote_code=False):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     if not path.is_dir():
@@ -236,7 +259,8 @@ def load_model(model: str | Path = DEFAULT_MODEL, device: str = "auto", dtype=to
                     f"load_model('/path/to/{entry['hub_id'].split('/')[-1]}') or `papermill ... -p model /path/to/...`") from e
             source = str(src)
     else:
-        path = Path(key)  # names the model (its run folder); the weights may be a stage's (a trained method's `weights=`)
+        path = Path(key)  # its neurosyco.json (if any) is read from here, the weights may come from a stage's folder
+        spec_overrides = {**folder_settings(path), **spec_overrides}
         m, tok = _from_folder(Path(weights) if weights is not None else path, dtype, trust_remote_code)
         key, source = model_slug(path), str(weights if weights is not None else path)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
@@ -544,3 +568,15 @@ def start_model(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", device
     d = organism_dir(run_dir, model)
     check_stage(d.parent, model, "organism")
     return load_model(model, device=device, weights=d, **kw)
+
+# %% ../nbs/00_core.ipynb #90310e69
+def save_tiny_gemma2_folder(path: str | Path, like: str = "gemma-2-2b", sae_dir: str | None = "gemma-scope", n_layers: int | None = None,
+                            d_model: int = 64, d_mlp: int = 128, seed: int = 0) -> Path:
+    "A random Gemma-2 saved as a model folder (`save_pretrained`) with a `neurosyco.json` that makes it stand for `like`."
+    n_layers = n_layers or max(REGISTRY[like]["sae_layers"]) + 1
+    m = tiny_model("gemma2", seed=seed, n_layers=n_layers, d_model=d_model, d_mlp=d_mlp)
+    tok = tiny_tokenizer(); tok.chat_template = GEMMA_CHAT_TEMPLATE
+    with atomic_dir(path) as tmp:
+        m.save_pretrained(tmp); tok.save_pretrained(tmp)
+        (tmp / MODEL_SETTINGS).write_text(json.dumps({"like": like, **({"sae_dir": sae_dir} if sae_dir else {})}, indent=1) + "\n")
+    return Path(path)
