@@ -11,16 +11,17 @@ import numpy as np, torch
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import (check_params, stage_config, ModelSpec, Timer, layers, read_json, set_seed, stage_dir, start_model, write_json, write_meta,
-                            check_stage, atomic_path, atomic_dir, start_meta)
+                            check_stage, atomic_path, atomic_dir, start_meta, folder_settings)
 from .data import DATASETS, load_benchmarks, load_names, render, subsample, synthetic_set, tqa_part, truthfulqa_halves
 from .lm import encode
 from .activations import POSITIONS, LABELS, contrast, read_index, cache_shapes, auto_threads, locate_rows, record_batch
 
 # %% auto #0
-__all__ = ['PROFILES', 'check_sae', 'pretrained_sae_id', 'pretrained_sae', 'random_sae', 'corpus_texts', 'residual_corpus',
-           'induce_items', 'decision_residuals', 'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread',
-           'auroc', 'grouped_auroc', 'probe_auroc', 'fit_probe', 'ProbesConfig', 'sae_layer_dir', 'load_saes',
-           'encode_latents', 'plot_aurocs', 'probes_stage']
+__all__ = ['PROFILES', 'check_sae', 'pretrained_sae_id', 'gemma_scope_loader', 'pretrained_sae', 'random_sae',
+           'save_gemma_scope_sae', 'save_gemma_scope_saes', 'corpus_texts', 'residual_corpus', 'induce_items',
+           'decision_residuals', 'SAETrainConfig', 'sae_quality', 'train_sae', 'one_blas_thread', 'auroc',
+           'grouped_auroc', 'probe_auroc', 'fit_probe', 'ProbesConfig', 'sae_layer_dir', 'load_saes', 'encode_latents',
+           'plot_aurocs', 'probes_stage']
 
 # %% ../nbs/02_probes.ipynb #dcd5ee1f
 def check_sae(sae, spec: ModelSpec, layer: int):
@@ -41,14 +42,35 @@ def pretrained_sae_id(spec: ModelSpec, layer: int) -> tuple[str, str]:
     sae_id = spec.sae_id.format(layer=layer)
     if sae_id not in directory[spec.sae_release].saes_map:
         raise ValueError(f"release {spec.sae_release!r} has no SAE {sae_id!r}; it has e.g. {list(directory[spec.sae_release].saes_map)[:3]}")
+    if spec.sae_dir and directory[spec.sae_release].conversion_func != "gemma_2":
+        raise ValueError(f"a local sae_dir holds Gemma Scope's files (params.npz); {spec.sae_release!r} is not a Gemma Scope (gemma_2) release")
     return spec.sae_release, sae_id
 
+def gemma_scope_loader(sae_dir: str | Path):
+    """An sae-lens loader (the `converter` of `SAE.from_pretrained`) for a local copy of a Gemma Scope repository: reads
+    `sae_dir/<folder>/params.npz` where sae-lens's Gemma-2 loader downloads the same file from `repo_id`; the config is
+    sae-lens's own Gemma-2 config, with `d_in` and `d_sae` read from the file (sae-lens derives them from the repo id and
+    the folder name, which hold only at Gemma Scope's real sizes)."""
+    from sae_lens.loading.pretrained_sae_loaders import get_gemma_2_config_from_hf
+    def load(repo_id: str, folder_name: str, device: str = "cpu", force_download: bool = False, cfg_overrides: dict | None = None):
+        f = Path(sae_dir) / folder_name / "params.npz"
+        if not f.exists(): raise FileNotFoundError(f"no Gemma Scope SAE at {f}: a local copy of {repo_id} holds {folder_name}/params.npz")
+        with np.load(f) as z:  # the key renaming of sae-lens's gemma_2 loader (w_* -> W_*)
+            sd = {("W_" + k[2:] if k.startswith("w_") else k): torch.tensor(z[k], dtype=torch.float32, device=device) for k in z.files}
+        if "scaling_factor" in sd: raise ValueError(f"{f} has a scaling_factor: Gemma Scope's residual SAEs have none")
+        d_in, d_sae = sd["W_enc"].shape
+        cfg = get_gemma_2_config_from_hf(repo_id, folder_name, device, cfg_overrides={**(cfg_overrides or {}), "d_in": d_in, "d_sae": d_sae})
+        return cfg, sd, None  # Gemma Scope ships no sparsity
+    return load
+
 def pretrained_sae(spec: ModelSpec, layer: int, device: str = "cpu"):
-    "The released SAE (Gemma Scope for Gemma-2) for `layer`, through `SAE.from_pretrained`."
+    "The released SAE (Gemma Scope for Gemma-2) for `layer`, through `SAE.from_pretrained`: from the hub, or from `spec.sae_dir`."
     from sae_lens import SAE
     release, sae_id = pretrained_sae_id(spec, layer)
-    try: sae = SAE.from_pretrained(release, sae_id, device=str(device))
+    converter = gemma_scope_loader(spec.sae_dir) if spec.sae_dir else None  # None: sae-lens's own loader, from the hub
+    try: sae = SAE.from_pretrained(release, sae_id, device=str(device), converter=converter)
     except OSError as e:
+        if spec.sae_dir: raise
         raise FileNotFoundError(f"could not fetch {release}/{sae_id} ({str(e).splitlines()[0]}); without hub access, fill the "
                                 f"Hugging Face cache on another machine (`SAE.from_pretrained('{release}', '{sae_id}')`)") from e
     return check_sae(sae, spec, layer)
@@ -65,6 +87,29 @@ def random_sae(d_in: int, d_sae: int, seed: int = 0, architecture: str = "jumpre
         for n, p in sae.named_parameters():
             if n in ("W_enc", "W_dec"): p.normal_(0, d_in ** -0.5)
     return sae
+
+# %% ../nbs/02_probes.ipynb #39f7944c
+def save_gemma_scope_sae(sae_dir: str | Path, release: str, sae_id: str, d_model: int, width: int = 16384, seed: int = 0,
+                         threshold: float = 1.0) -> Path:
+    "A random JumpReLU SAE saved as Gemma Scope ships one: `sae_dir/<folder of sae_id>/params.npz`; returns the file."
+    from sae_lens.loading.pretrained_saes_directory import get_repo_id_and_folder_name
+    _, folder = get_repo_id_and_folder_name(release, sae_id)
+    rng = np.random.default_rng(seed)
+    W_dec = rng.standard_normal((width, d_model)); W_dec /= np.linalg.norm(W_dec, axis=1, keepdims=True)
+    p = dict(W_enc=W_dec.T, W_dec=W_dec, b_enc=0.1 * rng.standard_normal(width), b_dec=0.1 * rng.standard_normal(d_model),
+             threshold=threshold * rng.uniform(0.5, 1.5, width))
+    with atomic_path(Path(sae_dir) / folder / "params.npz") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **{k: np.ascontiguousarray(v, dtype=np.float32) for k, v in p.items()})
+    return Path(sae_dir) / folder / "params.npz"
+
+def save_gemma_scope_saes(model_folder: str | Path, width: int = 16384, seed: int = 0, threshold: float = 1.0) -> list[Path]:
+    "One random Gemma Scope SAE per SAE layer of a model folder, into the `sae_dir` its `neurosyco.json` names."
+    from transformers import AutoConfig
+    s = folder_settings(model_folder)
+    if not s.get("sae_dir"): raise ValueError(f"{model_folder} names no local sae_dir (in its neurosyco.json)")
+    d = AutoConfig.from_pretrained(model_folder).hidden_size
+    return [save_gemma_scope_sae(s["sae_dir"], s["sae_release"], s["sae_id"].format(layer=l), d, width, seed + l, threshold)
+            for l in s["sae_layers"]]
 
 # %% ../nbs/02_probes.ipynb #3ff2d782
 def corpus_texts(tokenizer, chat: bool = True, data_dir=None, seed: int = 0, n_prompts: int = 100, n_tqa: int = 100) -> list[str]:
@@ -393,7 +438,7 @@ def probes_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
             else:
                 saes[s] = pretrained_sae(spec, s, dev)
                 rel, sid = pretrained_sae_id(spec, s)
-                info[s] = dict(source="pretrained", release=rel, sae_id=sid)
+                info[s] = dict(source="pretrained", release=rel, sae_id=sid, **({"sae_dir": spec.sae_dir} if spec.sae_dir else {}))
             info[s]["d_sae"] = saes[s].cfg.d_sae
             info[s]["quality_locate"] = sae_quality(saes[s], resid)
             info[s]["quality_locate_by_position"] = {p: sae_quality(saes[s], X) for p, X in by_pos.items()}
