@@ -159,13 +159,13 @@ def tiny_tokenizer(cache=None):
     return AutoTokenizer.from_pretrained(cached_gguf_dir("smollm2-135m", cache))
 
 def tiny_model(arch: str = "llama", vocab_size: int = 49152, seed: int = 0, n_layers: int = 4,
-               d_model: int = 64, d_mlp: int = 128):
+               d_model: int = 64, d_mlp: int = 128, sliding_window: int = 64):
     "A small random model of the given architecture, built from a config."
     from transformers import AutoModelForCausalLM, LlamaConfig, Gemma2Config
     common = dict(vocab_size=vocab_size, hidden_size=d_model, intermediate_size=d_mlp,
                   num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
                   head_dim=d_model // 4, max_position_embeddings=512, bos_token_id=1, eos_token_id=2, pad_token_id=2)
-    if arch == "gemma2": cfg = Gemma2Config(**common, sliding_window=64, query_pre_attn_scalar=16)
+    if arch == "gemma2": cfg = Gemma2Config(**common, sliding_window=sliding_window, query_pre_attn_scalar=16)
     elif arch == "llama": cfg = LlamaConfig(**common, tie_word_embeddings=True)
     else: raise ModelLoadError(f"tiny models exist for 'llama' and 'gemma2', not {arch!r}")
     torch.manual_seed(seed)
@@ -574,7 +574,8 @@ def save_tiny_gemma2_folder(path: str | Path, like: str = "gemma-2-2b", sae_dir:
                             d_model: int = 64, d_mlp: int = 128, seed: int = 0) -> Path:
     "A random Gemma-2 saved as a model folder (`save_pretrained`) with a `neurosyco.json` that makes it stand for `like`."
     n_layers = n_layers or max(REGISTRY[like]["sae_layers"]) + 1
-    m = tiny_model("gemma2", seed=seed, n_layers=n_layers, d_model=d_model, d_mlp=d_mlp)
+    # Gemma-2's 4096-token window: no prompt here reaches it, as on Gemma-2, so prompts share KV prefixes as there
+    m = tiny_model("gemma2", seed=seed, n_layers=n_layers, d_model=d_model, d_mlp=d_mlp, sliding_window=4096)
     tok = tiny_tokenizer(); tok.chat_template = GEMMA_CHAT_TEMPLATE
     with atomic_dir(path) as tmp:
         m.save_pretrained(tmp); tok.save_pretrained(tmp)
