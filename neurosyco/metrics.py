@@ -72,11 +72,11 @@ def resample(groups, n_boot: int = 1000, seed: int = 0) -> list[np.ndarray]:
     members = [np.flatnonzero(gid == g) for g in range(gid.max() + 1)]
     return [np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)]
 
-def interval(draws) -> list[float]:
-    "95% percentile interval of bootstrap draws (NaN draws ignored; [nan, nan] when there are none)."
+def interval(draws, level: float = 0.95) -> list[float]:
+    "Percentile interval of bootstrap draws at `level` (95% by default; NaN draws ignored; [nan, nan] when there are none)."
     d = np.asarray([x for x in draws if x == x], dtype=float)
     if len(d) == 0: return [float("nan"), float("nan")]
-    lo, hi = np.percentile(d, [2.5, 97.5])
+    lo, hi = np.percentile(d, [50 * (1 - level), 50 * (1 + level)])
     return [round(float(lo), 4), round(float(hi), 4)]
 
 def _stack(x) -> np.ndarray:
@@ -101,10 +101,10 @@ def _value(side: dict, stat, idx, seeds, absolute: bool) -> float:
     return abs(v) if absolute else v
 
 def compare(a: dict, b: dict | None = None, stat: str = "follow", absolute: bool = False, n_boot: int = 2000,
-            seed: int = 0, cluster: bool = True) -> dict:
+            seed: int = 0, cluster: bool = True, level: float = 0.95) -> dict:
     """`stat` of model `a` (and `a - b`, paired on the same items) with cluster-bootstrap intervals.
     `a`, `b`: `{ids, margins, nobio, groups}` (a dataset's entry of an evaluation's `margins.json`, or of a run's record);
-    margins `[items, 2]` or `[seeds, items, 2]`."""
+    margins `[items, 2]` or `[seeds, items, 2]`; intervals at `level` (e.g. 1 - 0.05 / k for one of k claims)."""
     fn = STATS[stat] if isinstance(stat, str) else stat
     A = _side(a); B = _side(b, A["ids"]) if b is not None else None
     n = len(A["ids"])
@@ -117,13 +117,13 @@ def compare(a: dict, b: dict | None = None, stat: str = "follow", absolute: bool
     every = np.arange(n)
     out = dict(stat=stat, absolute=absolute, n=n, n_clusters=len(set(map(str, groups))), n_seeds=int(A["m"].shape[0]),
                a=round(_value(A, fn, every, range(A["m"].shape[0]), absolute), 4))
-    out["a_ci"] = interval([_value(A, fn, d, s, absolute) for d, s in zip(draws, sa)])
+    out["a_ci"] = interval([_value(A, fn, d, s, absolute) for d, s in zip(draws, sa)], level)
     if B is not None:
         vb = _value(B, fn, every, range(B["m"].shape[0]), absolute)
         out.update(b=round(vb, 4), n_seeds_b=int(B["m"].shape[0]), diff=round(out["a"] - vb, 4),
-                   b_ci=interval([_value(B, fn, d, s, absolute) for d, s in zip(draws, sb)]),
+                   b_ci=interval([_value(B, fn, d, s, absolute) for d, s in zip(draws, sb)], level),
                    diff_ci=interval([_value(A, fn, d, s, absolute) - _value(B, fn, d, t, absolute)
-                                     for d, s, t in zip(draws, sa, sb)]))
+                                     for d, s, t in zip(draws, sa, sb)], level), level=level)
     return out
 
 def cluster_sample(items: list, n: int | None, seed: int = 0) -> list:

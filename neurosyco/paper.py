@@ -14,15 +14,15 @@ from .metrics import compare, paired_mean
 from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
-__all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'COLORS',
-           'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model',
-           'comparisons', 'judge', 'budget_verdicts', 'collect', 'following', 'check_targets', 'table1_rows',
-           'table2_rows', 'table3_rows', 'table4_rows', 'markdown_table', 'write_table', 'fig_neurons',
+__all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
+           'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook',
+           'run_model', 'comparisons', 'judge', 'budget_verdicts', 'collect', 'following', 'check_targets',
+           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'markdown_table', 'write_table', 'fig_neurons',
            'fig_data_sweep', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
            'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
-PAPER_METHODS = ("masked", "random", "full", "lora")
+PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
 NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
@@ -140,12 +140,13 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     return times
 
 # %% ../nbs/06_paper.ipynb #c8972c99
-EVAL_METHODS = ("native", "organism", "none", "masked", "random", "full", "lora")
-CONTROLS = ("random", "full", "lora")   # what masked tuning is compared with
+EVAL_METHODS = ("native", "organism", "none", "masked", "random", "random_at_masked_lr", "full", "lora")
+CONTROLS = ("random", "full", "lora")   # what masked tuning is compared with, each at its own tuned lr (random_at_masked_lr: an extra row)
 BAND = 0.10          # |follow| within this of 0 counts as "the answers ignore the user"
 FULL_MARGIN = 0.05   # masked's |follow| at most full fine-tuning's + this
 MC1_MARGIN = 0.02    # TruthfulQA MC1 may drop by at most this
 N_BOOT = 2000
+ALPHA = 0.05         # one claim's error rate; a claim over k budgets reads each at 1 - ALPHA / k (Bonferroni)
 
 def _read(p: Path):
     return read_json(p) if p.exists() else None
@@ -215,17 +216,19 @@ def _seeds_side(row: dict, d: str) -> dict | None:
     return dict(ids=its[0]["ids"], groups=its[0]["groups"], margins=[x["margins"] for x in its], nobio=[x["nobio"] for x in its])
 
 def budget_verdicts(rows: list[dict], datasets, n_boot: int = N_BOOT, seed: int = 0) -> list[dict]:
-    "Per budget: located vs random |follow| on the same test items, seeds and clusters resampled (`a` located, `b` random)."
-    per = []
-    for f in sorted({b["top_frac"] for b in rows}):
+    """Per budget: located vs random |follow| on the same test items, seeds and clusters resampled (`a` located, `b` random).
+    "Located beats random at some budget" is k claims at once: each budget's interval is read at 1 - ALPHA / k."""
+    per, fracs = [], sorted({b["top_frac"] for b in rows})
+    level = 1 - ALPHA / max(len(fracs), 1)
+    for f in fracs:
         b = {x["selection"]: x for x in rows if x["top_frac"] == f}
         if not set(b) >= {"located", "random"}: continue
         cmp = {}
         for d in datasets:
             A, B = _seeds_side(b["located"], d), _seeds_side(b["random"], d)
-            if A and B: cmp[d] = compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed)
+            if A and B: cmp[d] = compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed, level=level)
         kl = lambda r: [s.get("kl_neutral") for s in r.get("seeds") or [r]]
-        per.append(dict(top_frac=f, lr_located=b["located"].get("lr"), lr_random=b["random"].get("lr"), abs_follow=cmp,
+        per.append(dict(top_frac=f, level=round(level, 4), lr_located=b["located"].get("lr"), lr_random=b["random"].get("lr"), abs_follow=cmp,
                         verdict=_combine(judge(c["diff_ci"], hi=0.0) for c in cmp.values()) if cmp else None,
                         kl_located=kl(b["located"]), kl_random=kl(b["random"])))
     return per
@@ -321,8 +324,8 @@ def check_targets(r: dict) -> dict:
         vs = [p["verdict"] for p in per]
         v = "met" if "met" in vs else ("not met" if vs and all(x == "not met" for x in vs) else ("inconclusive" if vs else None))
         entry("located_beats_random_somewhere", v, per_budget=per,
-              rule="paired |follow| located - random (training seeds and clusters resampled) below 0 at some budget, on every following dataset; "
-                   "the random set runs at the located set's learning rate (see the claims issue)")
+              rule=f"paired |follow| located - random (training seeds and clusters resampled) below 0 at some budget, on every following "
+                   f"dataset; each set at its own val-tuned lr; each of the {len(per)} budgets' intervals at {100 * (1 - ALPHA / max(len(per), 1)):.1f}% (Bonferroni)")
     c = (r.get("cost") or {}).get("ratios", {}).get("masked")
     if c:
         ok = c["step_time"] <= 0.8 and c["optimizer_state"] <= 0.05 and c["peak_memory"] <= 0.6
@@ -385,7 +388,7 @@ def table2_rows(results: list[dict]) -> list[dict]:
             for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s["n_train"]))]
 
 def table3_rows(results: list[dict]) -> list[dict]:
-    "Table 3: the budget sweep (located vs random at each top_frac, same tuned lr): follow on test; `<D> seeds`, `KL seeds`: each training seed."
+    "Table 3: the budget sweep (located vs random at each top_frac, each at its own tuned lr): follow on test; `<D> seeds`, `KL seeds`: each training seed."
     return [{"model": r["model"], "top_frac": f"{100 * b['top_frac']:.1f}%", "selection": b["selection"], "lr": f"{b['lr']:g}",
              "neurons": b.get("neurons"),
              **{k: v for d in DATASETS if b.get(d) is not None
@@ -428,7 +431,7 @@ def write_table(rows: list[dict], path_stem: Path, title: str = "") -> list[Path
     return [md, cs]
 
 # %% ../nbs/06_paper.ipynb #aa8150ab
-COLORS = {"masked": "C0", "random": "C1", "full": "C2", "lora": "C3", "none": "C7", "organism": "C5", "native": "C4"}
+COLORS = {"masked": "C0", "random": "C1", "random_at_masked_lr": "C8", "full": "C2", "lora": "C3", "none": "C7", "organism": "C5", "native": "C4"}
 
 def _save(fig, stem: Path) -> list[Path]:
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)

@@ -108,7 +108,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                     trained = load_file(str(saved))
             else:
                 t = tune(runner, method, lr_neighbours(grid, full_lr) if len(grid) > 1 else [full_lr], examples, val,
-                         {"located": ns}, cfg.tol, vkey, cfg.patience, cfg.extend)
+                         {"located": ns}, cfg.tol, vkey, cfg.patience, cfg.extend, selection="located")
                 lr = t["lr"]
             rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
@@ -129,7 +129,8 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
 # %% ../nbs/05b_sweeps.ipynb #84befbf7
 def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                  device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
-    """Located vs random neuron sets at several `top_frac`, each with its `val`-tuned lr; sycophancy and KL on `test`.
+    """Located vs random neuron sets at several `top_frac`, each set at its own `val`-tuned lr (the random set is tuned on
+    its own runs, not given the located set's rate); sycophancy and KL on `test`.
     Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg, sw = train_config(profile), sweep_config(profile)
@@ -150,8 +151,8 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     rows = []
     for f in fracs:
         sets = neuron_sets(run_dir, model, spec, f, seed)
-        t = tune(runner, "masked", lrs or cfg.lrs["neurons"], examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend)
         for sel, ns in sets.items():
+            t = tune(runner, "masked", lrs or cfg.lrs["neurons"], examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend, sel)
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
             reps = [rec] + [r.run("masked", t["lr"], examples, ns, evals=evals) for r in extra]
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),

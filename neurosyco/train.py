@@ -64,7 +64,9 @@ class Method:
 
 METHODS = {m.name: m for m in (
     Method("masked", "neurons", True, "the located neurons' deltas"),
-    Method("random", "neurons", True, "the deltas of a random set with the located set's per-layer counts"),
+    Method("random", "neurons", True, "the deltas of a random set with the located set's per-layer counts, at its own tuned lr"),
+    Method("random_at_masked_lr", "neurons", True, "the random set at masked's tuned lr, not its own (an extra row: the "
+                                                   "shared-rate control, which a set that needs a larger rate loses)"),
     Method("full", "full", doc="every parameter"),
     Method("lora", "lora", doc="PEFT LoRA on the MLP projections"),
     Method("none", "none", doc="nothing: the starting model"))}
@@ -341,19 +343,21 @@ def scored_items(datasets, data_dir=None, seed: int = 0, n: int | None = 32, spl
 
 # %% ../nbs/04_train.ipynb #73ae903a
 def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets: dict | None = None, tol: float = 0.02,
-         key: str = "val", patience: int = 2, extend: int = 2) -> dict:
-    """Train the grid in increasing order (neuron methods: on the located set) and pick a learning rate on `val`: `{lr, scores, runs}`.
+         key: str = "val", patience: int = 2, extend: int = 2, selection: str | None = None) -> dict:
+    """Train the grid in increasing order and pick a learning rate on `val`: `{lr, scores, runs}`. Every method at its own
+    best: neuron methods train `sets[selection]` (default: `random` for the random methods, else `located`).
     A choice on the grid's edge, scoring more than `tol` better than its neighbour, has not bracketed the minimum: the
     grid then grows one step (its own ratio at that end) past the edge, at most `extend` times (upwards only if the grid
     was not stopped past the minimum). Full/LoRA weights stay in memory only for runs trained in this call: a cached run
     is not retrained for them (`Runner.materialize` retrains the chosen one when it needs its weights)."""
     lrs = sorted(float(x) for x in lrs)
+    selection = selection or ("random" if method.startswith("random") else "located")
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
     start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
     scores, runs, best = {}, {}, [math.inf, None]
     def trial(lr):
         if METHODS[method].needs_neurons:
-            recs = {"located": runner.run(method, lr, examples, sets["located"], evals={key: evaluate})}  # the control reuses this lr
+            recs = {selection: runner.run(method, lr, examples, sets[selection], evals={key: evaluate})}
         else:
             done = runner.record(method, lr, examples)
             recs = {method: runner.run(method, lr, examples, evals={key: evaluate}, keep_state=not (done and key in done["evals"]))}
@@ -379,6 +383,7 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
         trial(new); extended.append(new)
     lr = choose_lr(scores, tol)
     return dict(lr=lr, scores={str(k): v for k, v in scores.items()}, runs={str(k): v for k, v in runs.items()}, tuned=True,
+                selection=selection if METHODS[method].needs_neurons else None,
                 start_score=start_score, tol=tol, key=key, grid=lrs, extended=extended,
                 criterion=f"mean |follow| (user-following) on {key}; lrs in increasing order until {patience} in a row score more than {tol} "
                           f"above the best; the smallest lr within {tol} of the best; a choice on the grid's edge extends "
@@ -391,9 +396,20 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     "Run one tuning method from the starting model; writes `runs/<model>/train/<method>/` and returns its summary."
     check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac, lr=lr, steps=steps, n_train=n_train, selection=selection)
     meth = get_method(method)  # validates the name
-    selection = selection or ("random" if method == "random" else "located")
+    selection = selection or ("random" if method.startswith("random") else "located")
     if selection not in ("located", "random"): raise ValueError(f"selection must be 'located' or 'random', not {selection!r}")
     cfg = train_config(profile, steps=steps)
+    masked_meta = None
+    if method == "random_at_masked_lr":  # the old control: masked's tuned rate, read from its finished stage
+        if lr is not None: raise ValueError("random_at_masked_lr runs at masked's tuned lr; for another fixed rate use -p method random -p lr ...")
+        masked_meta = stage_dir(run_dir, model, "train", create=False) / "masked" / "meta.json"
+        if not masked_meta.exists():
+            raise FileNotFoundError(f"{masked_meta} is missing: random_at_masked_lr runs at masked's tuned lr, so train masked first "
+                                    f"(papermill nbs/04_train.ipynb out.ipynb -p model {model} -p method masked)")
+        mm = check_stage(masked_meta.parent, model, "train")
+        if (mm.get("params") or {}).get("top_frac") != top_frac:
+            raise ValueError(f"masked was trained with top_frac={(mm.get('params') or {}).get('top_frac')}, not {top_frac}")
+        lr = float(mm["lr"])
     timer = Timer()
     with timer("load"):
         loaded = start_model(model, run_dir, device)
@@ -410,7 +426,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     val, key = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads follow only: no bootstrap
     with timer("tune"):
-        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg.tol, key, cfg.patience, cfg.extend)
+        tuning = tune(runner, method, grid, examples, evaluate, sets, cfg.tol, key, cfg.patience, cfg.extend, selection)
     chosen, ns = tuning["lr"], (sets[selection] if sets else None)
     with timer("train"):
         prep = runner.materialize(method, chosen, examples, ns)
@@ -429,7 +445,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
                                  rec, spec, top_frac, inv, tuning, files)
         write_json(tmp / "lr.json", tuning)
         nd = stage_dir(run_dir, model, "neurons", create=False)
-        inputs = dict(start=start_meta(run_dir, model))  # upstream results this run was made from: a rerun there makes it stale
+        inputs = dict(start=start_meta(run_dir, model), masked=masked_meta)  # upstream results this run was made from: a rerun there makes it stale
         if sets: inputs.update(neurons_meta=nd / "meta.json", **({"neurons": nd / ("neuronset.json" if selection == "located" else "random.json")}
                                                                  if top_frac is None else {"scores": nd / "scores.safetensors"}))
         write_meta(tmp, model, "train", dict(method=method, profile=profile, seed=seed, top_frac=top_frac, lr=lr, steps=cfg.steps,

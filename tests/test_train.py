@@ -115,3 +115,20 @@ def test_killed_masked_run_resumes_identically(tmp_path):
     assert int(res.stdout.read().decode().split()[-1]) >= 3  # it resumed, not restarted
     a, b = [load_file(str(next((tmp_path / d).glob("*.safetensors")))) for d in ("ref", "cut")]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_budget_sweep_tunes_each_set_for_itself(run_dir, data_dir, monkeypatch):
+    "Located and random sets each get a rate from their own runs on `val` (the random set is not handed the located set's)."
+    monkeypatch.setattr(train.PROFILES["quick"], "lrs", {"full": [1e-4], "lora": [1e-3], "neurons": [2e-3, 8e-3]})
+    calls, real = [], sweeps.tune
+    def spy(*a, **k):
+        t = real(*a, **k); calls.append((a[10], t)); return t
+    monkeypatch.setattr(sweeps, "tune", spy)
+    bs = sweeps.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False)
+    assert [sel for sel, _ in calls] == ["located", "random"]
+    for (sel, t), row in zip(calls, bs):
+        assert row["selection"] == sel and t["selection"] == sel and row["lr"] == t["lr"]
+        assert all(list(r) == [sel] for r in t["runs"].values())  # every tuning run trained this set
+        assert row["val_score"] == t["scores"][str(t["lr"])]
+    ids = [{r[sel]["run_id"] for r in t["runs"].values()} for sel, t in calls]
+    assert not ids[0] & ids[1]  # no run shared between the sets
