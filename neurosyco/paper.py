@@ -8,7 +8,7 @@ import contextlib, csv, json, math, os, time
 from pathlib import Path
 import numpy as np
 from .core import (DEFAULT_MODEL, REGISTRY, STAGE_NOTEBOOKS, NeuronSet, Timer, model_slug, read_json, stage_dir,
-                            stale_inputs, write_json, atomic_path)
+                            stale_inputs, write_json, atomic_path, neuron_weights, organism_dir, load_model)
 from .data import DATASETS
 from .metrics import compare, paired_mean
 from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a test swaps a sweep for a stand-in
@@ -16,10 +16,10 @@ from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a t
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
            'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook',
-           'run_model', 'comparisons', 'judge', 'budget_verdicts', 'collect', 'following', 'check_targets',
-           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'markdown_table', 'write_table', 'fig_neurons',
-           'fig_data_sweep', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
-           'default_figures_dir', 'paper']
+           'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'budget_verdicts', 'collect',
+           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'markdown_table',
+           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_capability', 'targets_markdown', 'build_figures',
+           'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -138,6 +138,46 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     times["this_call"] = round(time.perf_counter() - t_all, 1)  # wall time of this call (skipped stages cost nothing here)
     write_json(tf, {**(read_json(tf) if tf.exists() else {}), profile: times})
     return times
+
+# %% ../nbs/06_paper.ipynb #0c5d817d
+def neuron_change(a, b, spec) -> "torch.Tensor":
+    "Per MLP neuron `[n_layers, d_mlp]`: the squared change from model `a` to model `b` of its rows and its column."
+    import torch
+    out = torch.zeros(spec.n_layers, spec.d_mlp)
+    with torch.no_grad():
+        for l in range(spec.n_layers):
+            wb = neuron_weights(b, l, spec)
+            for n, (w, dim) in neuron_weights(a, l, spec).items():
+                out[l] += ((wb[n][0].float() - w.float()) ** 2).sum(dim=1 - dim).cpu()  # rows: over d_model; columns: over d_model
+    return out
+
+def _ids(ns: NeuronSet, d_mlp: int) -> list[int]: return [l * d_mlp + i for l, ix in ns.indices.items() for i in ix]
+
+def localisation_truth(run_dir, model: str, device: str = "cpu") -> dict | None:
+    """How the located set (and the random set) overlap the neurons the organism's induction changed most (as many as
+    were located); None without an organism or a located set."""
+    od, nd = organism_dir(run_dir, model), stage_folder(run_dir, model, "neurons")
+    if not (od / "config.json").exists() or not (nd / "neuronset.json").exists(): return None
+    native, org = load_model(model, device=device), load_model(model, device=device, weights=od)
+    spec = native.spec
+    ch = neuron_change(native.model, org.model, spec).flatten()
+    del native, org
+    sets = {"located": NeuronSet.load(nd / "neuronset.json")}
+    if (nd / "random.json").exists(): sets["random"] = NeuronSet.load(nd / "random.json")
+    k = sets["located"].n
+    top = set(ch.topk(k).indices.tolist()) if k else set()
+    total = float(ch.sum()) or 1.0
+    per = {}
+    for name, ns in sets.items():
+        ids = _ids(ns, spec.d_mlp)
+        hit = len(set(ids) & top)
+        per[name] = dict(n=ns.n, in_top=hit, recall=round(hit / k, 4) if k else None,
+                         change_share=round(float(ch[ids].sum()) / total, 4) if ids else 0.0)
+    layer_share = (ch.view(spec.n_layers, spec.d_mlp).sum(1) / total).tolist()
+    return dict(k=k, n_neurons=spec.n_neurons, chance=round(k / spec.n_neurons, 4), sets=per,
+                change_share_of_top_k=round(float(ch[list(top)].sum()) / total, 4) if top else 0.0,
+                induced_change_per_layer=[round(x, 4) for x in layer_share],
+                measure="squared weight change of each neuron's gate/up rows and down column, native -> organism")
 
 # %% ../nbs/06_paper.ipynb #c8972c99
 EVAL_METHODS = ("native", "organism", "none", "masked", "random", "random_at_masked_lr", "full", "lora")
@@ -262,6 +302,10 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
         total = (meta.get("neurons") or {}).get("total")
         r["neurons"] = dict(selected=ns.n, total=total, per_layer=ns.per_layer(n_layers),
                             top_frac=(meta.get("params") or {}).get("top_frac"), scorer=(meta.get("params") or {}).get("scorer"))
+        sae_layers = ((_read(stage_folder(run_dir, model, "probes") / "meta.json") or {}).get("params") or {}).get("sae_layers")
+        if sae_layers:  # a neuron after the last SAE cannot write into any SAE, yet the decoded scorer scores it against one
+            r["neurons"].update(sae_layers=sae_layers, after_last_sae=sum(len(v) for l, v in ns.indices.items() if l > max(sae_layers)),
+                                late_rule=(meta.get("params") or {}).get("late"))
     inv = {m: e["invariant"] for m, e in r["methods"].items() if e.get("invariant")}
     tm = _read(stage_folder(run_dir, model, "train", "masked") / "meta.json")
     if tm: r["invariant"] = {k: tm["invariant"][k] for k in ("unselected_identical", "selected_changed")}
@@ -270,6 +314,7 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     if cost: r["cost"] = {k: cost[k] for k in ("methods", "ratios", "device", "steps", "batch_size", "neurons", "targets") if k in cost}
     r["timings"] = _read(stage_dir(run_dir, model, "paper", create=False) / "timings.json") or {}
     r["data_files"] = _data_files(run_dir, model)
+    r["localisation"] = localisation_truth(run_dir, model)
     r["targets"] = check_targets(r)
     return r
 
@@ -523,6 +568,15 @@ def targets_markdown(results: list[dict]) -> str:
                                                                 f"({v.get('n')} items, {v.get('n_groups')} clusters)" for d, v in per.items()))
         lines.append(f"- correction targets on: {', '.join(t.get('following_datasets') or []) or 'none'}"
                      + (f"; not targeted (the start does not clearly follow the user there): {', '.join(t['not_targeted'])}" if t.get("not_targeted") else ""))
+        lt = r.get("localisation")
+        if lt: lines.append(f"- localisation ground truth (the organism's induction): of the {lt['k']} neurons it changed most, the located set "
+                            f"holds {lt['sets']['located']['in_top']} (recall {lt['sets']['located']['recall']}), the random set "
+                            + (f"{lt['sets']['random']['in_top']} (recall {lt['sets']['random']['recall']})" if "random" in lt["sets"] else "-")
+                            + f", chance {lt['chance']}; share of the induced change held by located "
+                            f"{lt['sets']['located']['change_share']}" + (f", random {lt['sets']['random']['change_share']}" if "random" in lt["sets"] else ""))
+        nn = r.get("neurons") or {}
+        if nn.get("sae_layers"): lines.append(f"- {nn.get('after_last_sae')} of {nn.get('selected')} selected neurons sit after the last SAE "
+                                              f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
         for k, v in t.items():
             if isinstance(v, dict) and "verdict" in v:
                 detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "rule")}
