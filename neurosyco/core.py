@@ -17,7 +17,7 @@ __all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'MODEL_SETTINGS',
            'gguf_file', 'cached_gguf_dir', 'tiny_tokenizer', 'tiny_model', 'Loaded', 'spec_from_config',
            'folder_settings', 'load_model', 'layers', 'mlp', 'neuron_weights', 'bridge', 'stage_dir', 'atomic_path',
            'atomic_dir', 'save_model', 'stable_hash', 'write_json', 'read_json', 'file_hash', 'cpu_model', 'versions',
-           'note_data_file', 'write_meta', 'StaleError', 'stale_inputs', 'check_stage', 'stage_config',
+           'code_version', 'note_data_file', 'write_meta', 'StaleError', 'stale_inputs', 'check_stage', 'stage_config',
            'default_run_dir', 'stage_params', 'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir',
            'start_meta', 'start_model', 'save_tiny_gemma2_folder']
 
@@ -392,7 +392,17 @@ def versions() -> dict:
     for p in ("neurosyco", "transformer-lens", "sae-lens", "peft", "scikit-learn"):
         with contextlib.suppress(Exception): v[p] = md.version(p)
     if torch.cuda.is_available(): v["gpu"] = torch.cuda.get_device_name()
+    v.update(code_version())
     return v
+
+def code_version() -> dict:
+    "The commit of the neurosyco checkout that produced a result (and whether it had uncommitted changes); {} outside git."
+    import subprocess
+    root = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path.cwd()
+    try:
+        git = lambda *a: subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except Exception: return {}
 
 DATA_READS: dict = {}  # data files read in this process: path -> {"sha256", "records"} (see `note_data_file`)
 

@@ -280,6 +280,15 @@ def _data_files(run_dir, model: str) -> dict:
         for k, v in (_read(f) or {}).get("data_files", {}).items(): out.setdefault(k, v)
     return out
 
+def _commits(run_dir, model: str) -> dict:
+    "The code commit (and uncommitted changes) each stage's result was made with, from its `meta.json` (`core.code_version`)."
+    base = Path(run_dir, model_slug(model))
+    out = {}
+    for f in sorted(base.rglob("meta.json")) if base.exists() else []:
+        v = ((_read(f) or {}).get("versions") or {})
+        if v.get("commit"): out[str(f.parent.relative_to(base))] = v["commit"][:12] + ("+dirty" if v.get("dirty") else "")
+    return out
+
 def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> dict:
     "One model's results from its run folders, in the shape of `results.json` (see above)."
     r = dict(model=model_slug(model), profile=profile, seed=seed, methods={}, sweep=[], budget=[], probe={}, neurons={}, invariant={})
@@ -315,6 +324,7 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["timings"] = _read(stage_dir(run_dir, model, "paper", create=False) / "timings.json") or {}
     r["data_files"] = _data_files(run_dir, model)
     r["localisation"] = localisation_truth(run_dir, model)
+    r["commits"] = _commits(run_dir, model)
     r["targets"] = check_targets(r)
     return r
 
