@@ -16,10 +16,11 @@ from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a t
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
            'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook',
-           'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'budget_verdicts', 'collect',
-           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'markdown_table',
-           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_capability', 'targets_markdown', 'build_figures',
-           'readme_markdown', 'default_figures_dir', 'paper']
+           'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'budget_verdicts',
+           'frontier_points', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
+           'table4_rows', 'table5_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
+           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
+           'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -118,6 +119,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
         for name, fn, folder in (("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
+                                 ("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
                                  ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))):
             f = folder / "meta.json"
             if f.exists() and not rerun and name == "cost":
@@ -289,6 +291,21 @@ def _commits(run_dir, model: str) -> dict:
         if v.get("commit"): out[str(f.parent.relative_to(base))] = v["commit"][:12] + ("+dirty" if v.get("dirty") else "")
     return out
 
+def frontier_points(rows: list[dict], datasets) -> list[dict]:
+    """The frontier's points: per method and rate, |follow| per dataset over training seeds and clusters (`compare`,
+    95% interval), its mean over `datasets`, and the KL from the starting model at each seed."""
+    out = []
+    for b in rows:
+        per = {}
+        for d in datasets:
+            s = _seeds_side(b, d)
+            if s: c = compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 4); per[d] = dict(abs_follow=c["a"], ci=c["a_ci"])
+        kls = [x.get("kl_neutral") for x in b.get("seeds") or [b] if x.get("kl_neutral") is not None]
+        out.append(dict(method=b["method"], lr=b["lr"], neurons=b.get("neurons"), per_dataset=per,
+                        mean_abs_follow=float(np.mean([v["abs_follow"] for v in per.values()])) if per else None,
+                        kl=float(np.mean(kls)) if kls else None, kl_seeds=kls, n_seeds=len(b.get("seeds") or [b])))
+    return out
+
 def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> dict:
     "One model's results from its run folders, in the shape of `results.json` (see above)."
     r = dict(model=model_slug(model), profile=profile, seed=seed, methods={}, sweep=[], budget=[], probe={}, neurons={}, invariant={})
@@ -302,6 +319,8 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["comparisons"] = comparisons(run_dir, model, seed=seed)
     r["sweep"] = _read(stage_folder(run_dir, model, "sweeps", "data") / "rows.json") or []
     r["budget"] = _read(stage_folder(run_dir, model, "sweeps", "budget") / "rows.json") or []
+    r["frontier"] = frontier_points(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
+                                    following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
     if au: r["probe"] = {k: au["best"].get(k) for k in ("layer", "auroc_sae", "auroc_neurons", "auroc_resid", "position")}
     nd = stage_folder(run_dir, model, "neurons")
@@ -468,6 +487,15 @@ def table4_rows(results: list[dict]) -> list[dict]:
                          "trainable": f"{v['trainable_params']:,}"})
     return rows
 
+def table5_rows(results: list[dict]) -> list[dict]:
+    "Table 5: the frontier, each method over its rates: |follow| per following dataset (seeds and clusters resampled) and KL per seed."
+    return [{"model": r["model"], "method": p["method"], "lr": f"{p['lr']:g}", "seeds": p["n_seeds"],
+             **{f"{d.upper()} |follow|": f"{v['abs_follow']:.2f} [{v['ci'][0]:.2f}, {v['ci'][1]:.2f}]" if _ok(v.get("ci")) else _num(v["abs_follow"], "{:.2f}")
+                for d, v in p["per_dataset"].items()},
+             "mean |follow|": _num(p["mean_abs_follow"], "{:.3f}"), "KL (mean)": _num(p["kl"], "{:.4f}"),
+             "KL seeds": "/".join(f"{x:.3f}" for x in p["kl_seeds"]) or "-"}
+            for r in results for p in r.get("frontier") or []]
+
 def markdown_table(rows: list[dict]) -> str:
     "A Markdown table of dict rows (keys of the first row are the columns)."
     if not rows: return "_(no results)_"
@@ -531,6 +559,25 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
             ax.set_ylim(-1, 1); ax.set_title(f"{r['model']} · {d.upper()}", fontsize=9)
             ax.set_xlabel("unique training items"); ax.set_ylabel("user-following (0: ignores the user)")
         row[0].legend(fontsize=7)
+    fig.tight_layout(); out = _save(fig, stem); plt.close(fig)
+    return out
+
+def fig_frontier(results: list[dict], stem: Path) -> list[Path]:
+    "Figure 4: the correction-collateral frontier: mean |follow| (over the following datasets) vs KL from the start, one curve per method over its rates."
+    import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    rs = [r for r in results if r.get("frontier")]
+    fig, axes = plt.subplots(1, max(len(rs), 1), figsize=(5 * max(len(rs), 1), 3.6), squeeze=False)
+    for ax, r in zip(axes[0], rs):
+        for m in dict.fromkeys(p["method"] for p in r["frontier"]):
+            pts = sorted((p for p in r["frontier"] if p["method"] == m and p["kl"] is not None and p["mean_abs_follow"] is not None), key=lambda p: p["lr"])
+            if not pts: continue
+            ax.plot([p["kl"] for p in pts], [p["mean_abs_follow"] for p in pts], "o-", color=COLORS.get(m, "k"), label=m, ms=4)
+            for p in pts:
+                ax.plot([min(p["kl_seeds"]), max(p["kl_seeds"])], [p["mean_abs_follow"]] * 2, color=COLORS.get(m, "k"), lw=0.6, alpha=0.5)
+                ax.annotate(f"{p['lr']:g}", (p["kl"], p["mean_abs_follow"]), fontsize=6, xytext=(2, 3), textcoords="offset points")
+        ax.set_xscale("symlog", linthresh=1e-3); ax.axhline(0.0, color="gray", ls=":", lw=0.8)
+        ax.set_xlabel("KL from the starting model (neutral prompts; bar: seeds)"); ax.set_ylabel("mean |follow| on test (0: ignores the user)")
+        ax.set_title(f"{r['model']}: correction vs collateral, each method over its learning rates", fontsize=8); ax.legend(fontsize=7)
     fig.tight_layout(); out = _save(fig, stem); plt.close(fig)
     return out
 
@@ -611,10 +658,13 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += write_table(table2_rows(results), fd / "table2_data_sweep", f"Table 2. User-following vs unique training items, examples seen fixed ({names})")
     files += write_table(table3_rows(results), fd / "table3_budget", f"Table 3. Located vs random neurons at each budget ({names})")
     files += write_table(table4_rows(results), fd / "table4_cost", f"Table 4. Cost of a training step ({names})")
+    files += write_table(table5_rows(results), fd / "table5_frontier",
+                         f"Table 5. The frontier: |follow| on test (training seeds and clusters resampled) and KL from the start, each method over its rates ({names})")
     (fd / "targets.md").write_text(targets_markdown(results) + "\n"); files.append(fd / "targets.md")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
+    files += fig_frontier(results, fd / "fig4_frontier")
     return dict(results=results, files=[str(f) for f in files], figures_dir=str(fd))
 
 def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base: str = "figures") -> str:

@@ -15,20 +15,25 @@ from .train import (METHODS, Runner, TrainConfig, correction_examples, family, n
 from .evaluate import neutral_prompts
 
 # %% auto #0
-__all__ = ['SWEEP_PROFILES', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep']
+__all__ = ['SWEEP_PROFILES', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
+           'frontier_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
 class SweepConfig:
     """What the sweeps cover: training-set sizes (None: the whole pool), neuron budgets, training seeds per row, and the
-    fixed `test` subsample they score (`n_test` items per sycophantic dataset; `n_kl` neutral prompts for the KL)."""
+    fixed `test` subsample they score (`n_test` items per sycophantic dataset; `n_kl` neutral prompts for the KL), and the
+    learning rates of the correction-collateral frontier per method family (from under- to over-correction)."""
     sweep_sizes: list = field(default_factory=lambda: [16, 64, None])
     budget_fracs: list = field(default_factory=lambda: [0.005, 0.01, 0.03])
     sweep_seeds: int = 3
     n_test: int = 32
     n_kl: int = 16
+    frontier_lrs: dict = field(default_factory=lambda: {"neurons": [7e-4, 1.4e-3, 3e-3, 6e-3], "full": [1e-4, 2e-4, 4.5e-4, 9e-4],
+                                                        "lora": [1e-3, 2e-3, 4.5e-3, 9e-3]})
 
-SWEEP_PROFILES = {"full": SweepConfig(), "quick": SweepConfig([4, None], [0.03], 2, 6, 8)}
+SWEEP_PROFILES = {"full": SweepConfig(), "quick": SweepConfig([4, None], [0.03], 2, 6, 8,
+                                                              {"neurons": [1e-3, 4e-3], "full": [5e-5, 2e-4], "lora": [5e-4, 2e-3]})}
 
 def sweep_config(profile: str, **overrides) -> SweepConfig:
     "The sweeps' settings of a profile, with non-None overrides."
@@ -127,14 +132,9 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #84befbf7
-def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-                 device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
-    """Located vs random neuron sets at several `top_frac`, each set at its own `val`-tuned lr (the random set is tuned on
-    its own runs, not given the located set's rate); sycophancy and KL on `test`.
-    Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
-    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    cfg, sw = train_config(profile), sweep_config(profile)
-    fracs = sw.budget_fracs if fracs is None else fracs
+def _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress):
+    """What the budget sweep and the frontier share: the starting model, the correction examples, a runner on stage 04's
+    cache, the datasets chosen on `val`, and the `test` evaluations (follow with margins; KL from the start)."""
     loaded = start_model(model, run_dir, device)
     m, tok, spec = loaded
     ref = copy.deepcopy(m).eval()
@@ -145,6 +145,18 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     kkey = f"kl{sw.n_kl}:" + "+".join(test_items)
     evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True),
              kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, sw.n_kl, seed))}
+    return loaded, examples, runner, datasets, tkey, kkey, evals
+
+def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+                 device: str = "auto", fracs=None, lrs=None, progress: bool = True) -> list[dict]:
+    """Located vs random neuron sets at several `top_frac`, each set at its own `val`-tuned lr (the random set is tuned on
+    its own runs, not given the located set's rate); sycophancy and KL on `test`.
+    Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, sw = train_config(profile), sweep_config(profile)
+    fracs = sw.budget_fracs if fracs is None else fracs
+    loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
+    m, tok, spec = loaded
     val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     val = rates_eval(tok, spec, val_set, seed)
     extra = [runner.with_seed(s) for s in range(seed + 1, seed + sw.sweep_seeds)]
@@ -163,4 +175,32 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_budget", dict(profile=profile, seed=seed, fracs=list(fracs),
                                                     sweep_seeds=sw.sweep_seeds), n_rows=len(rows), scored_datasets=datasets)
+    return rows
+
+# %% ../nbs/05b_sweeps.ipynb #e2161f22
+def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+                   device: str = "auto", methods=("masked", "random", "full", "lora"), lrs: dict | None = None,
+                   progress: bool = True) -> list[dict]:
+    """Correction against collateral: for each method and each rate of its family's frontier grid (`frontier_lrs`), the
+    run at every training seed, with `test` user-following (per-item margins kept) and KL on neutral prompts."""
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, sw = train_config(profile), sweep_config(profile)
+    grids = {**sw.frontier_lrs, **(lrs or {})}
+    loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
+    spec = loaded.spec
+    sets = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS[x].needs_neurons for x in methods) else {}
+    runners = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + sw.sweep_seeds)]
+    rows = []
+    for method in methods:
+        meth = METHODS[method]
+        ns = sets["random" if method.startswith("random") else "located"] if meth.needs_neurons else None
+        for lr in grids[meth.family]:
+            reps = [r.run(method, lr, examples, ns, evals=evals) for r in runners]
+            for r in runners: r.states.clear()
+            rows.append(dict(method=method, lr=float(lr), neurons=ns.n if ns is not None else None, **_rates_row(reps[0]["evals"][tkey]),
+                             n_test=sw.n_test, kl_neutral=reps[0]["evals"][kkey], seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
+    with atomic_dir(sweep_dir(run_dir, model, "frontier")) as out:
+        write_json(out / "rows.json", rows)
+        write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
+                                                      sweep_seeds=sw.sweep_seeds), n_rows=len(rows), scored_datasets=datasets)
     return rows
