@@ -31,9 +31,10 @@ class SweepConfig:
     n_kl: int = 16
     frontier_lrs: dict = field(default_factory=lambda: {"neurons": [7e-4, 1.4e-3, 3e-3, 6e-3], "full": [1e-4, 2e-4, 4.5e-4, 9e-4],
                                                         "lora": [1e-3, 2e-3, 4.5e-3, 9e-3]})
+    frontier_seeds: int | None = None   # training seeds per frontier point (None: `sweep_seeds`)
 
-SWEEP_PROFILES = {"full": SweepConfig(), "quick": SweepConfig([4, None], [0.03], 2, 6, 8,
-                                                              {"neurons": [1e-3, 4e-3], "full": [5e-5, 2e-4], "lora": [5e-4, 2e-3]})}
+SWEEP_PROFILES = {"full": SweepConfig(),  # quick: CI-sized, the path tested end to end (two neuron rates, one seed)
+                  "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1)}
 
 def sweep_config(profile: str, **overrides) -> SweepConfig:
     "The sweeps' settings of a profile, with non-None overrides."
@@ -189,7 +190,8 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
     spec = loaded.spec
     sets = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS[x].needs_neurons for x in methods) else {}
-    runners = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + sw.sweep_seeds)]
+    n_seeds = sw.frontier_seeds or sw.sweep_seeds
+    runners = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + n_seeds)]
     rows = []
     for method in methods:
         meth = METHODS[method]
@@ -202,5 +204,5 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     with atomic_dir(sweep_dir(run_dir, model, "frontier")) as out:
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
-                                                      sweep_seeds=sw.sweep_seeds), n_rows=len(rows), scored_datasets=datasets)
+                                                      sweep_seeds=n_seeds), n_rows=len(rows), scored_datasets=datasets)
     return rows
