@@ -195,7 +195,7 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     rows = []
     for method in methods:
         meth = METHODS[method]
-        ns = sets["random" if method.startswith("random") else "located"] if meth.needs_neurons else None
+        ns = sets[meth.selection] if meth.needs_neurons else None
         for lr in grids[meth.family]:
             reps = [r.run(method, lr, examples, ns, evals=evals) for r in runners]
             for r in runners: r.states.clear()

@@ -61,12 +61,13 @@ class Method:
     family: str
     needs_neurons: bool = False   # trains the deltas of a `NeuronSet`
     doc: str = ""
+    selection: str = "located"    # which of stage 03's sets a neuron method trains by default
 
 METHODS = {m.name: m for m in (
     Method("masked", "neurons", True, "the located neurons' deltas"),
-    Method("random", "neurons", True, "the deltas of a random set with the located set's per-layer counts, at its own tuned lr"),
+    Method("random", "neurons", True, "the deltas of a random set with the located set's per-layer counts, at its own tuned lr", "random"),
     Method("random_at_masked_lr", "neurons", True, "the random set at masked's tuned lr, not its own (an extra row: the "
-                                                   "shared-rate control, which a set that needs a larger rate loses)"),
+                                                   "shared-rate control, which a set that needs a larger rate loses)", "random"),
     Method("full", "full", doc="every parameter"),
     Method("lora", "lora", doc="PEFT LoRA on the MLP projections"),
     Method("none", "none", doc="nothing: the starting model"))}
@@ -351,7 +352,7 @@ def tune(runner: Runner, method: str, lrs: list, examples: list, evaluate, sets:
     was not stopped past the minimum). Full/LoRA weights stay in memory only for runs trained in this call: a cached run
     is not retrained for them (`Runner.materialize` retrains the chosen one when it needs its weights)."""
     lrs = sorted(float(x) for x in lrs)
-    selection = selection or ("random" if method.startswith("random") else "located")
+    selection = selection or METHODS[method].selection
     if len(lrs) == 1: return dict(lr=lrs[0], scores={}, runs={}, tuned=False)
     start_score = val_score(runner.run("none", 0.0, examples, evals={key: evaluate})["evals"][key])  # the untrained model, for the record
     scores, runs, best = {}, {}, [math.inf, None]
@@ -396,7 +397,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     "Run one tuning method from the starting model; writes `runs/<model>/train/<method>/` and returns its summary."
     check_params(model=model, run_dir=run_dir, method=method, profile=profile, data_dir=data_dir, seed=seed, device=device, top_frac=top_frac, lr=lr, steps=steps, n_train=n_train, selection=selection)
     meth = get_method(method)  # validates the name
-    selection = selection or ("random" if method.startswith("random") else "located")
+    selection = selection or meth.selection
     if selection not in ("located", "random"): raise ValueError(f"selection must be 'located' or 'random', not {selection!r}")
     cfg = train_config(profile, steps=steps)
     masked_meta = None
