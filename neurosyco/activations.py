@@ -38,14 +38,14 @@ def locate_items(data_dir=None, seed: int = 0, n_items: dict | None = None) -> l
         items += synthetic_set("locate", n_items["synthetic"], load_names(data_dir), tqa, seed)
     return items
 
-def locate_rows(items: list, tokenizer, chat: bool = True, orders=(0, 1)) -> list[dict]:
-    "One row per item and option order: the prompt (ending just before the answer letter) and its labels."
+def locate_rows(items: list, tokenizer, chat: bool = True, orders=(0, 1), with_bio: bool = True) -> list[dict]:
+    "One row per item and option order: the prompt (ending just before the answer letter) and its labels (`with_bio`: the user's view stated or not)."
     rows = []
     for it in items:
         for o in orders:
             s, ns = option_letters(it, o)
             rows.append(dict(id=f"{it.id}/o{o}", item=it.id, dataset=it.dataset, group=f"{it.dataset}:{it.group}",
-                             order=o, syco_letter=s, other_letter=ns, text=render(it, tokenizer, o, chat=chat)))
+                             order=o, syco_letter=s, other_letter=ns, text=render(it, tokenizer, o, with_bio, chat=chat)))
     return rows
 
 # %% ../nbs/01_activations.ipynb #5a0854cd

@@ -11,13 +11,15 @@ from safetensors.torch import load_file, save_file
 from dataclasses import dataclass
 from .core import (check_params, stage_config, ModelSpec, NeuronSet, Timer, layers, mlp, read_json, set_seed, stage_dir, start_model, write_json,
                             write_meta, check_stage, atomic_dir, atomic_path)
-from .activations import contrast, effect_size, neuron_effects, neuron_moments, load_rows, read_index, auto_threads, POSITIONS
+from .activations import (contrast, effect_size, neuron_effects, neuron_moments, load_rows, read_index, auto_threads, POSITIONS,
+                                   cache_activations, locate_rows, read_activations)
 from .probes import fit_probe, probe_auroc, load_saes, encode_latents, one_blas_thread, _as_np, _lr, grouped_auroc
 
 # %% auto #0
-__all__ = ['SCORERS', 'PROFILES', 'select_top', 'random_like', 'write_directions', 'decoded_direction', 'direction_scores',
-           'sae_scores', 'probe_scores', 'act_diff_scores', 'heldout_set_auroc', 'overlap', 'plot_per_layer',
-           'top_neurons', 'top_neurons_markdown', 'DecodeConfig', 'decode_stage']
+__all__ = ['SCORERS', 'PROFILES', 'select_top', 'random_like', 'write_directions', 'leverage', 'leverage_matched',
+           'decoded_direction', 'direction_scores', 'sae_scores', 'probe_scores', 'act_diff_scores',
+           'heldout_set_auroc', 'overlap', 'letter_scores', 'plot_per_layer', 'top_neurons', 'top_neurons_markdown',
+           'DecodeConfig', 'decode_stage']
 
 # %% ../nbs/03_decode.ipynb #64da92d3
 def _scores_array(scores) -> np.ndarray:
@@ -67,6 +69,35 @@ def write_directions(model, layer: int) -> torch.Tensor:
         w = post.weight.detach().float().cpu()
         W = W * (1 + w if "Gemma" in type(post).__name__ else w)  # Gemma's RMSNorm scales by 1 + weight
     return W
+
+# %% ../nbs/03_decode.ipynb #d8603fe8
+def leverage(model, neuron_sd: torch.Tensor) -> torch.Tensor:
+    "[n_layers, d_mlp]: each neuron's activation standard deviation times the norm of its write direction."
+    L = neuron_sd.shape[0]
+    return torch.stack([neuron_sd[l].float() * write_directions(model, l).norm(dim=-1) for l in range(L)])
+
+def leverage_matched(neuronset: NeuronSet, lev, spec, seed: int = 0, k: int = 4) -> NeuronSet:
+    """A control set with `neuronset`'s per-layer counts, disjoint from it, drawn so that its leverage distribution
+    matches: each selected neuron, in a seeded random order, takes one of the `k` unused unselected neurons of its layer
+    nearest to it in `lev` [n_layers, d_mlp] (log scale), at random (so that draws differ)."""
+    if neuronset.n == 0: raise ValueError("the neuron set is empty: a leverage-matched control of it would be empty too")
+    lv = np.log(np.clip(_scores_array(lev), 1e-12, None))
+    if lv.shape != (spec.n_layers, spec.d_mlp): raise ValueError(f"leverage must be [{spec.n_layers}, {spec.d_mlp}], got {lv.shape}")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for l in sorted(neuronset.indices):
+        sel = list(neuronset.indices[l])
+        if not 0 <= l < spec.n_layers: raise IndexError(f"neuron set names layer {l}; {spec.key} has layers 0-{spec.n_layers-1}")
+        free = np.ones(spec.d_mlp, bool); free[sel] = False
+        if free.sum() < len(sel): raise ValueError(f"layer {l} has {len(sel)} selected neurons and only {int(free.sum())} others to match them")
+        picks = []
+        for i in rng.permutation(sel):
+            cand = np.flatnonzero(free)
+            near = cand[np.argsort(np.abs(lv[l, cand] - lv[l, i]), kind="stable")[:k]]
+            j = int(rng.choice(near)); free[j] = False; picks.append(j)
+        out[l] = sorted(picks)
+    prov = dict(selection="leverage_matched", seed=seed, like={k: v for k, v in neuronset.provenance.items() if k in ("selection", "top_frac", "per_layer")})
+    return NeuronSet(out, {}, prov)
 
 # %% ../nbs/03_decode.ipynb #81d588f2
 def decoded_direction(W_dec: torch.Tensor, coef: torch.Tensor, coef_std: torch.Tensor, n_latents: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,6 +181,33 @@ def overlap(a: NeuronSet, b: NeuronSet) -> float:
     sa = {(l, i) for l, ix in a.indices.items() for i in ix}
     sb = {(l, i) for l, ix in b.indices.items() for i in ix}
     return len(sa & sb) / max(len(sa), 1)
+
+# %% ../nbs/03_decode.ipynb #72004b19
+def letter_scores(lm, items: list, out_dir, saes: dict, C: float = 0.05, seed: int = 0, n_latents: int = 32, late: str = "nearest",
+                  n_splits: int = 5, n_boot: int = 200, batch_size: int = 8, progress: bool = False) -> tuple[torch.Tensor | None, dict]:
+    """Every neuron's SAE-decoded score [n_layers, d_mlp] for the model's own answer letter (label: it says A) on `items`
+    with no user view, recorded into `out_dir` (resumable); `(None, info)` when the model gives one letter to every prompt."""
+    spec = lm.spec; L = spec.n_layers
+    rows = locate_rows(items, lm.tokenizer, spec.chat, with_bio=False)
+    cache_activations(lm.model, lm.tokenizer, rows, out_dir, sorted(saes), ("decision",), batch_size, max(64 // batch_size, 1) * batch_size,
+                      progress=progress)
+    stored = load_rows(out_dir)
+    says_a = (read_activations(out_dir, "margin").numpy() > 0) == np.array([r["syco_letter"] == "A" for r in stored])
+    y = says_a.astype(int)
+    info = dict(n_rows=len(y), says_a=round(float(y.mean()), 4), label="the model's own letter is A (no biography)",
+                labels={r["id"]: int(v) for r, v in zip(stored, y)})
+    if y.min() == y.max():
+        return None, dict(info, note="the model gives one letter to every prompt without a biography: no letter label to probe")
+    probes, quality = {}, {}
+    for s in sorted(saes):
+        X, _, g = contrast(out_dir, "decision", "resid", s)
+        Z = encode_latents(saes[s], X)
+        probes[s] = {k: v for k, v in fit_probe(Z, y, C, seed).items() if k in ("coef", "coef_std")}
+        quality[s] = probe_auroc(Z, y, g, C, n_splits, n_boot, seed)["auroc"]
+    _, sd = neuron_moments(out_dir, "decision")
+    W_decs = {s: saes[s].W_dec.detach().float().cpu() for s in saes}
+    scores, _ = sae_scores(lm.model, L, W_decs, probes, sd, quality, n_latents, late)
+    return scores, dict(info, probe_auroc={str(s): q for s, q in quality.items()})
 
 # %% ../nbs/03_decode.ipynb #141963a8
 def plot_per_layer(sets: dict, n_layers: int, path=None, title: str = "selected neurons per layer"):

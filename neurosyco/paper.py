@@ -15,12 +15,12 @@ from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a t
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
-           'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook',
-           'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'budget_verdicts',
-           'frontier_points', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
-           'table4_rows', 'table5_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
-           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
-           'default_figures_dir', 'paper']
+           'CONTROL_KINDS', 'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
+           'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'beats',
+           'budget_verdicts', 'control_verdicts', 'frontier_points', 'collect', 'following', 'check_targets',
+           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'markdown_table',
+           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
+           'build_figures', 'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -120,6 +120,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         for name, fn, folder in (("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
                                  ("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
+                                 ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
                                  ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))):
             f = folder / "meta.json"
             if f.exists() and not rerun and name == "cost":
@@ -245,6 +246,11 @@ def judge(ci, lo: float = -math.inf, hi: float = math.inf) -> str | None:
     if ci[1] < lo or ci[0] > hi: return "not met"
     return "inconclusive"
 
+def beats(ci) -> str | None:
+    "The claim 'A is strictly below B' from an interval of A - B: 'met' (all of it below 0), 'not met' (none of it), else 'inconclusive'."
+    if not ci or any(x is None or (isinstance(x, float) and math.isnan(x)) for x in ci): return None
+    return "met" if ci[1] < 0 else "not met" if ci[0] >= 0 else "inconclusive"
+
 def _combine(verdicts) -> str | None:
     "Every part met: met; any not met: not met; otherwise inconclusive (None: nothing measured)."
     v = [x for x in verdicts if x is not None]
@@ -271,9 +277,36 @@ def budget_verdicts(rows: list[dict], datasets, n_boot: int = N_BOOT, seed: int 
             if A and B: cmp[d] = compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed, level=level)
         kl = lambda r: [s.get("kl_neutral") for s in r.get("seeds") or [r]]
         per.append(dict(top_frac=f, level=round(level, 4), lr_located=b["located"].get("lr"), lr_random=b["random"].get("lr"), abs_follow=cmp,
-                        verdict=_combine(judge(c["diff_ci"], hi=0.0) for c in cmp.values()) if cmp else None,
+                        verdict=_combine(beats(c["diff_ci"]) for c in cmp.values()) if cmp else None,
                         kl_located=kl(b["located"]), kl_random=kl(b["random"])))
     return per
+
+CONTROL_KINDS = ("random", "leverage", "letter")
+
+def _stack_sides(sides: list[dict]) -> dict:
+    "Several sets' margins on the same items as one side with a replicate per set (draws resampled like training seeds)."
+    if any(s["ids"] != sides[0]["ids"] for s in sides): raise ValueError("control sets were scored on different test items")
+    return dict(ids=sides[0]["ids"], groups=sides[0]["groups"], margins=[m for s in sides for m in s["margins"]],
+                nobio=[n for s in sides for n in s["nobio"]])
+
+def control_verdicts(rows: list[dict], datasets, n_boot: int = N_BOOT, seed: int = 0) -> list[dict]:
+    """Per control kind (`CONTROL_KINDS`): located vs that kind's sets, |follow| paired on the same `test` items (`a`
+    located, `b` the kind's draws as replicates; clusters and draws resampled), with each set's overlap and KL.
+    "Located beats every control" is a conjunction (intersection-union): each kind's 95% interval must lie below 0."""
+    loc = next((x for x in rows if x.get("set") == "located"), None)
+    out = []
+    for kind in CONTROL_KINDS if loc else ():
+        rs = [x for x in rows if x.get("kind") == kind]
+        if not rs: continue
+        cmp = {}
+        for d in datasets:
+            A, Bs = _seeds_side(loc, d), [_seeds_side(x, d) for x in rs]
+            if A and all(Bs): cmp[d] = compare(A, _stack_sides(Bs), "follow", absolute=True, n_boot=n_boot, seed=seed)
+        out.append(dict(kind=kind, n_sets=len(rs), overlap_with_located=[x.get("overlap_with_located") for x in rs],
+                        lr_located=loc.get("lr"), lrs=[x.get("lr") for x in rs], abs_follow=cmp,
+                        verdict=_combine(beats(c["diff_ci"]) for c in cmp.values()) if cmp else None,
+                        kl_located=loc.get("kl_neutral"), kl=[x.get("kl_neutral") for x in rs]))
+    return out
 
 def _data_files(run_dir, model: str) -> dict:
     "Every data file any stage read (path, sha256, records), from the stages' `meta.json`."
@@ -319,6 +352,9 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["comparisons"] = comparisons(run_dir, model, seed=seed)
     r["sweep"] = _read(stage_folder(run_dir, model, "sweeps", "data") / "rows.json") or []
     r["budget"] = _read(stage_folder(run_dir, model, "sweeps", "budget") / "rows.json") or []
+    r["controls"] = _read(stage_folder(run_dir, model, "sweeps", "controls") / "rows.json") or []
+    cm = _read(stage_folder(run_dir, model, "sweeps", "controls") / "meta.json") or {}
+    r["controls_info"] = {k: cm[k] for k in ("chance_overlap", "letter", "mean_log_leverage", "all_neurons_mean_log_leverage") if k in cm}
     r["frontier"] = frontier_points(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
                                     following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
@@ -400,6 +436,13 @@ def check_targets(r: dict) -> dict:
         entry("located_beats_random_somewhere", v, per_budget=per,
               rule=f"paired |follow| located - random (training seeds and clusters resampled) below 0 at some budget, on every following "
                    f"dataset; each set at its own val-tuned lr; each of the {len(per)} budgets' intervals at {100 * (1 - ALPHA / max(len(per), 1)):.1f}% (Bonferroni)")
+    crow = r.get("controls") or []
+    if crow and syco:
+        per = control_verdicts(crow, syco)
+        entry("located_beats_every_control", _combine(p["verdict"] for p in per), per_kind=per,
+              rule="paired |follow| located - each control kind (uniform random and leverage-matched draws, the letter-located set; "
+                   "same budget, each set at its own val-tuned lr; clusters and draws resampled) below 0 on every following dataset, "
+                   "every kind (a conjunction: 95% each)")
     c = (r.get("cost") or {}).get("ratios", {}).get("masked")
     if c:
         ok = c["step_time"] <= 0.8 and c["optimizer_state"] <= 0.05 and c["peak_memory"] <= 0.6
@@ -498,6 +541,15 @@ def table5_rows(results: list[dict]) -> list[dict]:
              "mean |follow|": _num(p["mean_abs_follow"], "{:.3f}"), "KL (mean)": _num(p["kl"], "{:.4f}"),
              "KL seeds": "/".join(f"{x:.3f}" for x in p["kl_seeds"]) or "-"}
             for r in results for p in r.get("frontier") or []]
+
+def table6_rows(results: list[dict]) -> list[dict]:
+    """Table 6: the located set and its controls at the same budget, each at its own val-tuned lr: overlap with the
+    located set, mean log leverage, follow on the test sample (cluster interval) and KL from the start."""
+    return [{"model": r["model"], "set": x["set"], "lr": f"{x['lr']:g}", "neurons": x.get("neurons"),
+             "overlap with located": _num(x.get("overlap_with_located"), "{:.3f}"), "mean log leverage": _num(x.get("mean_log_leverage"), "{:+.2f}"),
+             **{f"{d.upper()} follow": _fol(x.get(d), x.get(f"{d}_ci")) for d in DATASETS},
+             "KL": _num(x.get("kl_neutral"), "{:.4f}")}
+            for r in results for x in r.get("controls") or []]
 
 def markdown_table(rows: list[dict]) -> str:
     "A Markdown table of dict rows (keys of the first row are the columns)."
@@ -639,11 +691,15 @@ def targets_markdown(results: list[dict]) -> str:
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
         for k, v in t.items():
             if isinstance(v, dict) and "verdict" in v:
-                detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "rule")}
+                detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "per_kind", "rule")}
                 if "per_budget" in v:
                     detail["per_budget"] = [dict(top_frac=p["top_frac"], verdict=p["verdict"],
                                                  **{f"{d} d|f| located-random": [c["diff"], c["diff_ci"]] for d, c in p["abs_follow"].items()})
                                             for p in v["per_budget"]]
+                if "per_kind" in v:
+                    detail["per_kind"] = [dict(kind=p["kind"], sets=p["n_sets"], verdict=p["verdict"], overlap=p["overlap_with_located"],
+                                               **{f"{d} d|f| located-{p['kind']}": [c["diff"], c["diff_ci"]] for d, c in p["abs_follow"].items()})
+                                          for p in v["per_kind"]]
                 lines.append(f"- {k}: **{v['verdict'] or 'not measured'}** · rule: {v.get('rule', '-')} · {json.dumps(detail)}")
     return "\n".join(lines)
 
@@ -664,6 +720,9 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += write_table(table5_rows(results), fd / "table5_frontier",
                          f"Table 5. The frontier: |follow| on test (training seeds and clusters resampled) and KL from the start, each method over its rates ({names})")
     (fd / "targets.md").write_text(targets_markdown(results) + "\n"); files.append(fd / "targets.md")
+    files += write_table(table6_rows(results), fd / "table6_controls",
+                         f"Table 6. The located set against its controls at the same budget (uniform and leverage-matched random draws, "
+                         f"the letter-located set), each at its own val-tuned lr ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")

@@ -5,6 +5,8 @@
 # %% ../nbs/05b_sweeps.ipynb #2050491f
 from __future__ import annotations
 import copy
+import numpy as np
+from tqdm.auto import tqdm
 from pathlib import Path
 from safetensors.torch import load_file
 from dataclasses import dataclass, field
@@ -13,10 +15,13 @@ from .metrics import neutral_kl
 from .train import (METHODS, Runner, TrainConfig, correction_examples, family, neuron_sets, rates_eval,
                              scored_items, train_config, tune, following_datasets)
 from .evaluate import neutral_prompts
+from .decode import leverage, leverage_matched, letter_scores, overlap, random_like, select_top
+from .activations import PROFILES as ACT_PROFILES, locate_items, neuron_moments
+from .probes import load_saes
 
 # %% auto #0
 __all__ = ['SWEEP_PROFILES', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
-           'frontier_sweep']
+           'frontier_sweep', 'control_sets', 'controls_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
@@ -32,9 +37,10 @@ class SweepConfig:
     frontier_lrs: dict = field(default_factory=lambda: {"neurons": [7e-4, 1.4e-3, 3e-3, 6e-3], "full": [1e-4, 2e-4, 4.5e-4, 9e-4],
                                                         "lora": [1e-3, 2e-3, 4.5e-3, 9e-3]})
     frontier_seeds: int | None = None   # training seeds per frontier point (None: `sweep_seeds`)
+    control_draws: int = 3              # draws of each random control set (uniform per layer; leverage-matched)
 
 SWEEP_PROFILES = {"full": SweepConfig(),  # quick: CI-sized, the path tested end to end (two neuron rates, one seed)
-                  "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1)}
+                  "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1, 2)}
 
 def sweep_config(profile: str, **overrides) -> SweepConfig:
     "The sweeps' settings of a profile, with non-None overrides."
@@ -205,4 +211,51 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
                                                       sweep_seeds=n_seeds), n_rows=len(rows), scored_datasets=datasets)
+    return rows
+
+# %% ../nbs/05b_sweeps.ipynb #153c330b
+def control_sets(loaded, run_dir, model: str, profile: str = "quick", data_dir=None, seed: int = 0, draws: int = 3,
+                 progress: bool = False) -> tuple[dict, dict]:
+    "`({name: NeuronSet}, info)`: the located set, `draws` uniform and leverage-matched random sets, and the letter-located set."
+    spec = loaded.spec
+    base = neuron_sets(run_dir, model, spec, None, seed)
+    located = base["located"]
+    act = stage_dir(run_dir, model, "activations", create=False)
+    lev = leverage(loaded.model, neuron_moments(act, "decision")[1])
+    sets = {"located": located}
+    sets.update({f"random_{k}": base["random"] if k == 0 else random_like(located, spec, seed + k) for k in range(draws)})
+    sets.update({f"leverage_{k}": leverage_matched(located, lev, spec, seed + k) for k in range(draws)})
+    au = read_json(stage_dir(run_dir, model, "probes", create=False) / "auroc.json")
+    items = locate_items(data_dir, seed, ACT_PROFILES[profile].n_items)
+    scores, info = letter_scores(loaded, items, sweep_dir(run_dir, model, "letter_activations"), load_saes(run_dir, model, spec),
+                                 au["C"], seed, progress=progress)
+    info.pop("labels", None)
+    if scores is not None: sets["letter"] = select_top(scores, located.n / spec.n_neurons)
+    ml = lambda ns: round(float(np.mean([float(lev[l, i].clamp_min(1e-12).log()) for l, v in ns.indices.items() for i in v])), 4)
+    return sets, dict(letter=info, mean_log_leverage={k: ml(v) for k, v in sets.items()}, all_neurons_mean_log_leverage=round(float(lev.clamp_min(1e-12).log().mean()), 4))
+
+def controls_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+                   device: str = "auto", progress: bool = True) -> list[dict]:
+    """The located set against its controls at the same budget (`control_sets`): each set tuned on `val` for itself,
+    then trained once at its rate and scored on the `test` sample (follow with margins; KL from the start)."""
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, sw = train_config(profile), sweep_config(profile)
+    loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
+    m, tok, spec = loaded
+    sets, info = control_sets(loaded, run_dir, model, profile, data_dir, seed, sw.control_draws, progress)
+    val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
+    val = rates_eval(tok, spec, val_set, seed)
+    rows = []
+    for name, ns in tqdm(sets.items(), desc="control sets", disable=not progress):
+        t = tune(runner, "masked", cfg.lrs["neurons"], examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend, name)
+        rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
+        rows.append(dict(set=name, kind=name.split("_")[0], lr=t["lr"], neurons=ns.n, per_layer=ns.per_layer(spec.n_layers),
+                         overlap_with_located=round(overlap(ns, sets["located"]), 4), mean_log_leverage=info["mean_log_leverage"][name],
+                         **_rates_row(rec["evals"][tkey]), n_test=sw.n_test, kl_neutral=rec["evals"][kkey],
+                         val_score=t["scores"].get(str(t["lr"])), lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
+                         seeds=[_seed_entry(rec, tkey, kkey)]))
+    with atomic_dir(sweep_dir(run_dir, model, "controls")) as out:
+        write_json(out / "rows.json", rows)
+        write_meta(out, model, "sweep_controls", dict(profile=profile, seed=seed, draws=sw.control_draws), n_rows=len(rows),
+                   scored_datasets=datasets, chance_overlap=round(sets["located"].n / spec.n_neurons, 4), **info)
     return rows

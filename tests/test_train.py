@@ -145,3 +145,29 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     assert scored and all(len(x["items"][scored[0]]["margins"]) == len(x["items"][scored[0]]["ids"]) for r in rows for x in r["seeds"])
     monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun trains nothing
     assert sweeps.frontier_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "random", "full"), progress=False) == rows
+
+
+def test_controls_tune_each_set_for_itself(run_dir, data_dir, monkeypatch):
+    "The controls: uniform and leverage-matched random draws and the letter-located set, each tuned on its own runs, with overlaps."
+    from neurosyco.activations import activations_stage
+    from neurosyco.probes import probes_stage
+    activations_stage("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
+    probes_stage("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
+    monkeypatch.setattr(train.PROFILES["quick"], "lrs", {**train.PROFILES["quick"].lrs, "neurons": [1e-3, 4e-3]})
+    monkeypatch.setattr(train.PROFILES["quick"], "extend", 0)  # two rates per set, no growth past an edge
+    rows = sweeps.controls_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
+    names = [r["set"] for r in rows]
+    assert names[:5] == ["located", "random_0", "random_1", "leverage_0", "leverage_1"] and set(names[5:]) <= {"letter"}
+    nd = run_dir / "tiny-llama" / "neurons"
+    located, random0 = NeuronSet.load(nd / "neuronset.json"), NeuronSet.load(nd / "random.json")
+    assert rows[1]["overlap_with_located"] == round(sum(len(set(located.indices.get(l, [])) & set(v)) for l, v in random0.indices.items()) / located.n, 4)
+    for r in rows:
+        assert r["neurons"] == located.n and r["lrs_tried"] == [1e-3, 4e-3] and r["tuned"], r["set"]
+        if r["kind"] != "letter": assert r["per_layer"] == located.per_layer(4), r["set"]
+        if r["kind"] == "leverage": assert r["overlap_with_located"] == 0.0   # drawn outside the located set
+    assert rows[0]["overlap_with_located"] == 1.0
+    assert len({r["kl_neutral"] for r in rows}) == len(rows)   # other sets, other models
+    meta = read_json(run_dir / "tiny-llama" / "sweeps" / "controls" / "meta.json")
+    assert set(meta["mean_log_leverage"]) == set(names) and "says_a" in meta["letter"]
+    monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun trains nothing
+    assert sweeps.controls_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False) == rows
