@@ -17,10 +17,11 @@ from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a t
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
            'CONTROL_KINDS', 'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
            'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'beats',
-           'budget_verdicts', 'control_verdicts', 'frontier_points', 'collect', 'following', 'check_targets',
-           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'markdown_table',
-           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
-           'build_figures', 'readme_markdown', 'default_figures_dir', 'paper']
+           'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'matched_collateral', 'collect',
+           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
+           'table6_rows', 'table7_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
+           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
+           'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -281,6 +282,25 @@ def budget_verdicts(rows: list[dict], datasets, n_boot: int = N_BOOT, seed: int 
                         kl_located=kl(b["located"]), kl_random=kl(b["random"])))
     return per
 
+def data_verdicts(rows: list[dict], datasets, base: str = "masked", others=("full", "lora"), n_boot: int = N_BOOT, seed: int = 0) -> list[dict]:
+    """"Less data": at each training-set size below the whole pool (benchmark prefixes; the synthetic-only row apart),
+    |follow| of `base` minus each other method's, paired on the same test items (training seeds and clusters resampled).
+    "Masked beats <other> with less data" is k claims at once over the k smaller sizes: each interval at 1 - ALPHA / k."""
+    bench = [x for x in rows if x.get("source", "benchmarks + synthetic") != "synthetic only"]
+    sizes = sorted({x["n_train"] for x in bench})[:-1]   # the largest is the whole pool: the stage-04 comparison
+    level = 1 - ALPHA / max(len(sizes), 1)
+    out = []
+    for n in sizes:
+        at = {x["method"]: x for x in bench if x["n_train"] == n}
+        if base not in at: continue
+        for o in others:
+            if o not in at: continue
+            cmp = {d: compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed, level=level)
+                   for d in datasets for A, B in [(_seeds_side(at[base], d), _seeds_side(at[o], d))] if A and B}
+            out.append(dict(n_train=n, other=o, level=round(level, 4), abs_follow=cmp,
+                            verdict=_combine(beats(c["diff_ci"]) for c in cmp.values()) if cmp else None))
+    return out
+
 CONTROL_KINDS = ("random", "leverage", "letter")
 
 def _stack_sides(sides: list[dict]) -> dict:
@@ -339,6 +359,29 @@ def frontier_points(rows: list[dict], datasets) -> list[dict]:
                         kl=float(np.mean(kls)) if kls else None, kl_seeds=kls, n_seeds=len(b.get("seeds") or [b])))
     return out
 
+def matched_collateral(rows: list[dict], datasets, band: float = BAND, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """Collateral at matched correction, from the frontier: per method, its least-collateral corrected rate (the smallest
+    mean KL among rates whose |follow| interval lies inside [0, `band`] on every following dataset), and `base`'s KL per
+    neutral prompt minus each other method's at those rates, paired over the same prompts (training seeds averaged).
+    A method with no corrected rate on its grid is reported as not corrected (and compared with nothing)."""
+    best = {}
+    for b, p in zip(rows, frontier_points(rows, datasets)):
+        ok = len(p["per_dataset"]) == len(datasets) > 0 and all(v["ci"][1] <= band for v in p["per_dataset"].values())
+        if ok and p["kl"] is not None and (b["method"] not in best or p["kl"] < best[b["method"]][1]["kl"]): best[b["method"]] = (b, p)
+    out = {}
+    for m in dict.fromkeys(r["method"] for r in rows):
+        if m not in best: out[m] = dict(corrected=False, lrs=[r["lr"] for r in rows if r["method"] == m]); continue
+        b, p = best[m]
+        kp = [s.get("kl_prompts") for s in b.get("seeds") or []]
+        out[m] = dict(corrected=True, lr=b["lr"], mean_abs_follow=p["mean_abs_follow"], kl=p["kl"], n_seeds=p["n_seeds"],
+                      kl_prompts=np.mean(kp, axis=0).tolist() if kp and None not in kp else None)
+    if out.get(base, {}).get("kl_prompts") is not None:
+        for m, v in out.items():
+            if m != base and v.get("kl_prompts") is not None:
+                v["base_minus"] = paired_mean(out[base]["kl_prompts"], v["kl_prompts"], n_boot=n_boot, seed=seed)
+    for v in out.values(): v.pop("kl_prompts", None)
+    return out
+
 def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> dict:
     "One model's results from its run folders, in the shape of `results.json` (see above)."
     r = dict(model=model_slug(model), profile=profile, seed=seed, methods={}, sweep=[], budget=[], probe={}, neurons={}, invariant={})
@@ -352,6 +395,8 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["comparisons"] = comparisons(run_dir, model, seed=seed)
     r["sweep"] = _read(stage_folder(run_dir, model, "sweeps", "data") / "rows.json") or []
     r["budget"] = _read(stage_folder(run_dir, model, "sweeps", "budget") / "rows.json") or []
+    r["matched"] = matched_collateral(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
+                                      following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     r["controls"] = _read(stage_folder(run_dir, model, "sweeps", "controls") / "rows.json") or []
     cm = _read(stage_folder(run_dir, model, "sweeps", "controls") / "meta.json") or {}
     r["controls_info"] = {k: cm[k] for k in ("chance_overlap", "letter", "mean_log_leverage", "all_neurons_mean_log_leverage") if k in cm}
@@ -436,6 +481,28 @@ def check_targets(r: dict) -> dict:
         entry("located_beats_random_somewhere", v, per_budget=per,
               rule=f"paired |follow| located - random (training seeds and clusters resampled) below 0 at some budget, on every following "
                    f"dataset; each set at its own val-tuned lr; each of the {len(per)} budgets' intervals at {100 * (1 - ALPHA / max(len(per), 1)):.1f}% (Bonferroni)")
+    dv = data_verdicts(r.get("sweep") or [], syco) if syco else []
+    for o in dict.fromkeys(v["other"] for v in dv):
+        per = [v for v in dv if v["other"] == o]
+        vs = [p["verdict"] for p in per if p["verdict"]]
+        entry(f"masked_beats_{o}_with_less_data", None if not vs else "met" if "met" in vs else "not met" if all(x == "not met" for x in vs) else "inconclusive",
+              per_size=per, rule=f"paired |follow| masked - {o} below 0 at some training-set size under the whole pool, on every following "
+                                 f"dataset; each method re-tuned on val at each size; each of the {len(per)} sizes' intervals at "
+                                 f"{100 * (1 - ALPHA / max(len(per), 1)):.1f}% (Bonferroni)")
+    for x in r.get("sweep") or []:
+        if x.get("source") == "synthetic only" and syco:
+            per = {d: judge(compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 2)["a_ci"], hi=BAND)
+                   for d in syco for s in [_seeds_side(x, d)] if s}
+            if per: entry(f"synthetic_only_{x['method']}_removes_following", _combine(per.values()), per_dataset=per, lr=x.get("lr"),
+                          rule=f"{x['method']} trained on synthetic claims alone (no benchmark item): |follow| interval on test "
+                               f"(seeds and clusters resampled) inside [0, {BAND}] on every following dataset")
+    mt = r.get("matched") or {}
+    for m, v in mt.items():
+        if syco and (v.get("base_minus") or {}).get("diff_ci"):
+            entry(f"matched_kl_masked_at_most_{m}", judge(v["base_minus"]["diff_ci"], hi=0.0), lr_masked=mt["masked"]["lr"], lr=v["lr"],
+                  diff=v["base_minus"]["diff"], ci=v["base_minus"]["diff_ci"],
+                  rule=f"at matched correction (each method's least-KL frontier rate with |follow| inside [0, {BAND}] on every "
+                       f"following dataset), paired KL per neutral prompt masked - {m}: interval at most 0")
     crow = r.get("controls") or []
     if crow and syco:
         per = control_verdicts(crow, syco)
@@ -498,11 +565,12 @@ def _by_seed(row: dict, key: str, fmt: str = "{:+.2f}", scale: float = 1) -> str
 def table2_rows(results: list[dict]) -> list[dict]:
     """Table 2: the data sweep (follow on a fixed test sample vs unique training items, with each row's `val`-tuned lr,
     examples seen (fixed) and epochs); `<D> seeds`: follow at each training seed (the first is the row's own, with its interval)."""
-    return [{"model": r["model"], "method": s["method"], "items": s["n_train"], "examples seen": s.get("examples_seen", "-"),
+    return [{"model": r["model"], "method": s["method"], "source": s.get("source", "benchmarks + synthetic"), "items": s["n_train"],
+             "examples seen": s.get("examples_seen", "-"),
              "epochs": _num(s.get("epochs"), "{:.2f}"), "lr": _num(s.get("lr"), "{:g}"),
              **{k: v for d in DATASETS if s.get(d) is not None
                 for k, v in ((f"{d.upper()} follow", _fol(s.get(d), s.get(f"{d}_ci"))), (f"{d.upper()} seeds", _by_seed(s, d)))}}
-            for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s["n_train"]))]
+            for r in results for s in sorted(r.get("sweep", []), key=lambda s: (PAPER_METHODS.index(s["method"]) if s["method"] in PAPER_METHODS else 9, s.get("source") == "synthetic only", s["n_train"]))]
 
 def table3_rows(results: list[dict]) -> list[dict]:
     "Table 3: the budget sweep (located vs random at each top_frac, each at its own tuned lr): follow on test; `<D> seeds`, `KL seeds`: each training seed."
@@ -550,6 +618,18 @@ def table6_rows(results: list[dict]) -> list[dict]:
              **{f"{d.upper()} follow": _fol(x.get(d), x.get(f"{d}_ci")) for d in DATASETS},
              "KL": _num(x.get("kl_neutral"), "{:.4f}")}
             for r in results for x in r.get("controls") or []]
+
+def table7_rows(results: list[dict]) -> list[dict]:
+    "Table 7: collateral at matched correction: each method's least-KL corrected frontier rate, and masked's KL minus its (paired over prompts)."
+    out = []
+    for r in results:
+        for m, v in (r.get("matched") or {}).items():
+            bm = v.get("base_minus") or {}
+            out.append({"model": r["model"], "method": m, "corrected": "yes" if v["corrected"] else "no (no rate of its grid)",
+                        "lr": _num(v.get("lr"), "{:g}"), "mean |follow|": _num(v.get("mean_abs_follow"), "{:.3f}"),
+                        "KL": _num(v.get("kl"), "{:.4f}"),
+                        "KL masked - method": (f"{bm['diff']:+.4f} [{bm['diff_ci'][0]:+.4f}, {bm['diff_ci'][1]:+.4f}]" if _ok(bm.get("diff_ci")) else "-")})
+    return out
 
 def markdown_table(rows: list[dict]) -> str:
     "A Markdown table of dict rows (keys of the first row are the columns)."
@@ -601,7 +681,8 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
         start = r["methods"].get("organism") or r["methods"].get("native") or {}
         for ax, d in zip(row, ds):
             for m in PAPER_METHODS:
-                rows = sorted((s for s in r["sweep"] if s["method"] == m and s.get(d) is not None), key=lambda s: s["n_train"])
+                rows = sorted((s for s in r["sweep"] if s["method"] == m and s.get(d) is not None and s.get("source") != "synthetic only"),
+                              key=lambda s: s["n_train"])
                 each = [(s["n_train"], [x[d] for x in s.get("seeds") or [] if x.get(d) is not None] or [s[d]]) for s in rows]
                 if each:  # the line joins the mean over training seeds; the small dots are the seeds themselves
                     ax.plot([n for n, _ in each], [float(np.mean(v)) for _, v in each], "o-", color=COLORS[m], label=m, ms=4)
@@ -609,7 +690,7 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
             if _follow(start.get(d)) is not None:
                 ax.axhline(_follow(start[d]), color=COLORS["organism"], ls="--", lw=1, label="start")
             ax.axhline(0.0, color="gray", ls=":", lw=0.8)
-            ns = sorted({s["n_train"] for s in r["sweep"]})
+            ns = sorted({s["n_train"] for s in r["sweep"] if s.get("source") != "synthetic only"})
             ax.set_xscale("log"); ax.set_xticks(ns, [str(n) for n in ns]); ax.minorticks_off()
             ax.set_ylim(-1, 1); ax.set_title(f"{r['model']} · {d.upper()}", fontsize=9)
             ax.set_xlabel("unique training items"); ax.set_ylabel("user-following (0: ignores the user)")
@@ -691,11 +772,15 @@ def targets_markdown(results: list[dict]) -> str:
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
         for k, v in t.items():
             if isinstance(v, dict) and "verdict" in v:
-                detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "per_kind", "rule")}
+                detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "per_kind", "per_size", "rule")}
                 if "per_budget" in v:
                     detail["per_budget"] = [dict(top_frac=p["top_frac"], verdict=p["verdict"],
                                                  **{f"{d} d|f| located-random": [c["diff"], c["diff_ci"]] for d, c in p["abs_follow"].items()})
                                             for p in v["per_budget"]]
+                if "per_size" in v:
+                    detail["per_size"] = [dict(n_train=p["n_train"], verdict=p["verdict"],
+                                               **{f"{d} d|f| masked-{p['other']}": [c["diff"], c["diff_ci"]] for d, c in p["abs_follow"].items()})
+                                          for p in v["per_size"]]
                 if "per_kind" in v:
                     detail["per_kind"] = [dict(kind=p["kind"], sets=p["n_sets"], verdict=p["verdict"], overlap=p["overlap_with_located"],
                                                **{f"{d} d|f| located-{p['kind']}": [c["diff"], c["diff_ci"]] for d, c in p["abs_follow"].items()})
@@ -723,6 +808,9 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += write_table(table6_rows(results), fd / "table6_controls",
                          f"Table 6. The located set against its controls at the same budget (uniform and leverage-matched random draws, "
                          f"the letter-located set), each at its own val-tuned lr ({names})")
+    files += write_table(table7_rows(results), fd / "table7_matched",
+                         f"Table 7. Collateral at matched correction: each method's least-KL frontier rate that leaves the user ignored "
+                         f"(|follow| interval inside [0, {BAND}] on every following dataset), KL paired over neutral prompts ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")

@@ -52,7 +52,12 @@ def sweep_dir(run_dir, model, which: str) -> Path:
     return stage_dir(run_dir, model, "sweeps") / which
 
 def _kl_eval(ref_model, tokenizer, prompts: list[str]):
-    return lambda model: float(neutral_kl(model, ref_model, tokenizer, prompts))
+    "KL from the start on each neutral prompt (a list, in `prompts` order): rows report the mean, paired statistics use the list."
+    return lambda model: [round(float(x), 6) for x in neutral_kl(model, ref_model, tokenizer, prompts, per_prompt=True)]
+
+def _kl(v) -> float:
+    "The mean KL of an evaluation's per-prompt list."
+    return round(float(np.mean(v)), 6)
 
 def _tuned_lr(run_dir, model, method: str, cfg: TrainConfig) -> float:
     f = stage_dir(run_dir, model, "train", create=False) / method / "lr.json"
@@ -67,7 +72,8 @@ def _seed_entry(rec: dict, tkey: str, kkey: str | None = None) -> dict:
     "A sweep row's entry for one training seed: its `test` follow and rate per dataset, its per-item margins (paired statistics), and KL."
     ev = rec["evals"][tkey]
     return dict(seed=rec["seed"], **{d: round(v["follow"], 4) for d, v in ev.items()}, **{f"{d}_rate": round(v["rate"], 4) for d, v in ev.items()},
-                items={d: v["items"] for d, v in ev.items() if "items" in v}, **({"kl_neutral": rec["evals"][kkey]} if kkey else {}))
+                items={d: v["items"] for d, v in ev.items() if "items" in v},
+                **({"kl_neutral": _kl(rec["evals"][kkey]), "kl_prompts": rec["evals"][kkey]} if kkey else {}))
 
 def lr_neighbours(grid, lr: float) -> list[float]:
     "`lr` and the grid's rates on either side of it: where a smaller training set re-tunes (the full-data choice and one step each way)."
@@ -77,13 +83,15 @@ def lr_neighbours(grid, lr: float) -> list[float]:
 
 # %% ../nbs/05b_sweeps.ipynb #55b16574
 def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-               device: str = "auto", methods=("masked", "full", "lora"), sizes=None, progress: bool = True) -> list[dict]:
+               device: str = "auto", methods=("masked", "full", "lora"), sizes=None, synthetic: bool = True, progress: bool = True) -> list[dict]:
     """Sycophancy on a `test` subsample vs number of training items, per method; writes `sweeps/data/`.
     The whole pool uses the method's stage-04 rate; a smaller set re-tunes on `val` around it (`lr_neighbours`, plus
     `tune`'s extension past an edge): fewer items seen more often may want another rate, and a fixed one would compare
     a tuned method at one size with an untuned one at another. Each row is then trained again at its rate with
     `sweep_seeds - 1` further training seeds (batch order; same items, same rate) and every seed's `test` rates are kept
-    (`seeds`): on a few dozen items one seed's row can be luck, and the table should show it."""
+    (`seeds`): on a few dozen items one seed's row can be luck, and the table should show it. `synthetic`: one more row per
+    method trained on the synthetic claims alone (source "synthetic only": no benchmark training item), re-tuned like a
+    smaller set: does a correction learnt on made-up claims transfer to the benchmarks?"""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg, sw = train_config(profile), sweep_config(profile)
@@ -102,18 +110,19 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     # every size's examples before any training: the neutral targets come from the starting weights, never from a
     # model a previous run of this loop left trained (which would change the examples, hence the runs, between calls)
     by_size = {n: correction_examples(loaded, run_dir, model, cfg, data_dir, seed, n) for n in sizes}
+    syn = correction_examples(loaded, run_dir, model, cfg, data_dir, seed, synthetic_only=True) if synthetic else None
     rows = []
     for method in methods:
         full_lr = _tuned_lr(run_dir, model, method, cfg)
         grid = cfg.lrs[family(method)]
         ns = located if METHODS[method].needs_neurons else None
         done = set()
-        for n in sizes:
-            items, examples = by_size[n]
-            if len(items) in done: continue  # a size above the pool is the whole pool
+        for n in sizes + (["synthetic"] if syn else []):
+            items, examples = syn if n == "synthetic" else by_size[n]
+            if n != "synthetic" and len(items) in done: continue  # a size above the pool is the whole pool
             done.add(len(items))
             t, trained = None, None
-            if len(items) == len(pool):  # stage 04 tuned this one on the whole grid
+            if n != "synthetic" and len(items) == len(pool):  # stage 04 tuned this one on the whole grid
                 lr = full_lr
                 saved = stage_dir(run_dir, model, "train", create=False) / method / "model" / "model.safetensors"
                 if not METHODS[method].needs_neurons and saved.exists():
@@ -125,7 +134,8 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
             rec = runner.run(method, lr, examples, ns, evals={tkey: test}, trained=trained)  # full/LoRA: tune's held weights if any
             runner.states.clear()
             reps = [rec] + [r.run(method, lr, examples, ns, evals={tkey: test}) for r in extra]
-            rows.append(dict(method=method, n_train=len(items), n_examples=len(examples), examples_seen=cfg.steps * cfg.batch_size,
+            rows.append(dict(method=method, source="synthetic only" if n == "synthetic" else "benchmarks + synthetic",
+                             n_train=len(items), n_examples=len(examples), examples_seen=cfg.steps * cfg.batch_size,
                              epochs=round(cfg.steps * cfg.batch_size / len(examples), 3), lr=lr, full_data_lr=full_lr,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
                              val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg.steps,
@@ -133,7 +143,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
                              seeds=[_seed_entry(r, tkey) for r in reps]))
     with atomic_dir(sweep_dir(run_dir, model, "data")) as out:
         write_json(out / "rows.json", rows)
-        write_meta(out, model, "sweep_data", dict(profile=profile, seed=seed, methods=list(methods), sizes=list(sizes),
+        write_meta(out, model, "sweep_data", dict(profile=profile, seed=seed, methods=list(methods), sizes=list(sizes), synthetic=synthetic,
                                                   sweep_seeds=sw.sweep_seeds, examples_seen=cfg.steps * cfg.batch_size),
                    n_rows=len(rows), scored_datasets=datasets, held_fixed="examples seen (steps x batch size); epochs vary with size")
     return rows
@@ -149,7 +159,7 @@ def _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress):
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress)
     datasets, _ = following_datasets(runner, cfg.n_val, data_dir, seed)   # chosen on `val`, as in stage 04
     test_items, tkey = scored_items(datasets, data_dir, seed, sw.n_test, "test")
-    kkey = f"kl{sw.n_kl}:" + "+".join(test_items)
+    kkey = f"klp{sw.n_kl}:" + "+".join(test_items)
     evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True),
              kkey: _kl_eval(ref, tok, neutral_prompts(test_items, tok, spec.chat, sw.n_kl, seed))}
     return loaded, examples, runner, datasets, tkey, kkey, evals
@@ -175,7 +185,7 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
             rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
             reps = [rec] + [r.run("masked", t["lr"], examples, ns, evals=evals) for r in extra]
             rows.append(dict(selection=sel, top_frac=f, lr=t["lr"], neurons=ns.n, **_rates_row(rec["evals"][tkey]),
-                             n_test=sw.n_test, kl_neutral=rec["evals"][kkey], val_score=t["scores"].get(str(t["lr"])),
+                             n_test=sw.n_test, kl_neutral=_kl(rec["evals"][kkey]), val_score=t["scores"].get(str(t["lr"])),
                              lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
                              seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
     with atomic_dir(sweep_dir(run_dir, model, "budget")) as out:
@@ -206,7 +216,7 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
             reps = [r.run(method, lr, examples, ns, evals=evals) for r in runners]
             for r in runners: r.states.clear()
             rows.append(dict(method=method, lr=float(lr), neurons=ns.n if ns is not None else None, **_rates_row(reps[0]["evals"][tkey]),
-                             n_test=sw.n_test, kl_neutral=reps[0]["evals"][kkey], seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
+                             n_test=sw.n_test, kl_neutral=_kl(reps[0]["evals"][kkey]), seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
     with atomic_dir(sweep_dir(run_dir, model, "frontier")) as out:
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
@@ -251,7 +261,7 @@ def controls_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
         rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
         rows.append(dict(set=name, kind=name.split("_")[0], lr=t["lr"], neurons=ns.n, per_layer=ns.per_layer(spec.n_layers),
                          overlap_with_located=round(overlap(ns, sets["located"]), 4), mean_log_leverage=info["mean_log_leverage"][name],
-                         **_rates_row(rec["evals"][tkey]), n_test=sw.n_test, kl_neutral=rec["evals"][kkey],
+                         **_rates_row(rec["evals"][tkey]), n_test=sw.n_test, kl_neutral=_kl(rec["evals"][kkey]),
                          val_score=t["scores"].get(str(t["lr"])), lrs_tried=sorted(float(x) for x in t["scores"]), tuned=t["tuned"],
                          seeds=[_seed_entry(rec, tkey, kkey)]))
     with atomic_dir(sweep_dir(run_dir, model, "controls")) as out:

@@ -298,10 +298,12 @@ def neuron_sets(run_dir, model: str, spec: ModelSpec, top_frac: float | None = N
         raise ValueError("the random control set must have the located set's per-layer counts")
     return sets
 
-def correction_examples(loaded, run_dir, model: str, cfg: TrainConfig, data_dir=None, seed: int = 0, n_train: int | None = None) -> tuple[list, list]:
-    "The training items (a prefix of the interleaved pool) and their `(prompt, target)` examples; neutral targets are cached."
+def correction_examples(loaded, run_dir, model: str, cfg: TrainConfig, data_dir=None, seed: int = 0, n_train: int | None = None,
+                        synthetic_only: bool = False) -> tuple[list, list]:
+    """The training items (a prefix of the interleaved pool) and their `(prompt, target)` examples; neutral targets are cached.
+    `synthetic_only`: the synthetic claims alone (Wei et al. 2023's recipe: no NLP, PHIL or POLI item at all)."""
     m, tok, spec = loaded
-    bench = cached_benchmarks(data_dir, seed)
+    bench = {} if synthetic_only else cached_benchmarks(data_dir, seed)
     pool = correction_items(bench, load_names(data_dir), truthfulqa_halves(data_dir, seed)["claims"], cfg.n_per_dataset,
                             cfg.n_synthetic, "train", seed)
     items = pool[:n_train] if n_train else pool

@@ -2,7 +2,7 @@
 import os, signal, subprocess, sys, textwrap, time
 import pytest, torch
 from safetensors.torch import load_file, save_file
-from neurosyco.core import NeuronSet, load_model, organism_dir, read_json, stage_dir, write_meta
+from neurosyco.core import NeuronSet, load_model, organism_dir, read_json, stage_dir, start_model, write_meta
 from neurosyco import masking, sweeps, train
 
 
@@ -46,7 +46,11 @@ def test_bad_input_names_the_problem(run_dir, data_dir, tmp_path):
 
 def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     ds = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
-    assert [(r["method"], r["n_train"]) for r in ds] == [("masked", 4), ("masked", 32), ("full", 4), ("full", 32)]
+    assert [(r["method"], r["n_train"], r["source"]) for r in ds] == [(m, n, s) for m in ("masked", "full") for n, s in
+                                                                   ((4, "benchmarks + synthetic"), (32, "benchmarks + synthetic"), (8, "synthetic only"))]
+    syn, _ = train.correction_examples(start_model("tiny-llama", run_dir, "cpu"), run_dir, "tiny-llama", train.train_config("quick"),
+                                       data_dir, synthetic_only=True)
+    assert len(syn) == 8 and {it.dataset for it in syn} == {"synthetic"}   # not one benchmark item
     scored = [d for d in ("nlp", "phil", "poli") if d in ds[0]]  # the datasets the start follows on `val` (all if none)
     assert scored and all(-1 <= r[d] <= 1 and r[f"{d}_ci"] and f"{d}_rate" in r for r in ds for d in scored)
     assert all(r["examples_seen"] == 4 * 6 and r["epochs"] == round(24 / r["n_examples"], 3) for r in ds)  # quick: 6 steps of 4
@@ -61,7 +65,8 @@ def test_sweeps_run_and_resume_from_cache(run_dir, data_dir, monkeypatch):
     assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in bs)
     monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun must not train
     assert sweeps.budget_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", fracs=[0.02], progress=False) == bs
-    assert sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], progress=False) == ds[:1]
+    assert sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[4], synthetic=False,
+                             progress=False) == ds[:1]
 
 
 def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
@@ -69,7 +74,7 @@ def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
     monkeypatch.setattr(train.PROFILES["quick"], "lrs", {"full": [1e-4, 1e-3, 1e-2], "lora": [1e-3], "neurons": [2e-3, 4e-3, 8e-3]})
     ds = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "full"), sizes=[4, None], progress=False)
     for r in ds:
-        if r["n_train"] == 4:
+        if r["n_train"] == 4 or r["source"] == "synthetic only":
             scores = {float(k): v for k, v in r["val_scores"].items()}
             assert len(scores) >= 2 and r["full_data_lr"] in scores and r["lr"] == train.choose_lr(scores), r
             assert r["lrs_tried"] == sorted(scores)
@@ -141,6 +146,8 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     assert [(r["method"], r["lr"]) for r in rows] == [("masked", 1e-3), ("masked", 4e-3), ("random", 1e-3), ("random", 4e-3), ("full", 2e-4)]
     assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in rows)
     assert all(r["kl_neutral"] > 0 for r in rows) and rows[0]["kl_neutral"] != rows[2]["kl_neutral"]  # other sets, other models
+    # KL per neutral prompt at every seed (paired statistics), its mean the row's
+    assert all(len(x["kl_prompts"]) == 8 and abs(sum(x["kl_prompts"]) / 8 - x["kl_neutral"]) < 1e-5 for r in rows for x in r["seeds"])
     scored = [d for d in ("nlp", "phil", "poli") if d in rows[0]]
     assert scored and all(len(x["items"][scored[0]]["margins"]) == len(x["items"][scored[0]]["ids"]) for r in rows for x in r["seeds"])
     monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun trains nothing
