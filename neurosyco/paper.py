@@ -411,6 +411,10 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
         total = (meta.get("neurons") or {}).get("total")
         r["neurons"] = dict(selected=ns.n, total=total, per_layer=ns.per_layer(n_layers),
                             top_frac=(meta.get("params") or {}).get("top_frac"), scorer=(meta.get("params") or {}).get("scorer"))
+        cmp = meta.get("compare") or {}
+        if cmp.get("overlap"):  # does the choice of scorer decide which neurons are "the few bad neurons"?
+            sc = r["neurons"]["scorer"] or "sae"
+            r["neurons"].update(scorer_overlap=cmp["overlap"].get(sc), heldout_auroc=cmp.get("heldout_auroc"))
         sae_layers = ((_read(stage_folder(run_dir, model, "probes") / "meta.json") or {}).get("params") or {}).get("sae_layers")
         if sae_layers:  # a neuron after the last SAE cannot write into any SAE, yet the decoded scorer scores it against one
             r["neurons"].update(sae_layers=sae_layers, after_last_sae=sum(len(v) for l, v in ns.indices.items() if l > max(sae_layers)),
@@ -770,6 +774,18 @@ def targets_markdown(results: list[dict]) -> str:
         nn = r.get("neurons") or {}
         if nn.get("sae_layers"): lines.append(f"- {nn.get('after_last_sae')} of {nn.get('selected')} selected neurons sit after the last SAE "
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
+        if nn.get("scorer_overlap"):
+            lines.append(f"- scorers agree on the set? share of the {nn.get('scorer')} set that each other scorer also selects: "
+                         + ", ".join(f"{k} {v:.3f}" for k, v in nn["scorer_overlap"].items() if k != nn.get("scorer"))
+                         + f" (chance {nn['selected'] / max(nn.get('total') or 1, 1):.3f})")
+        if nn.get("heldout_auroc"):
+            lines.append("- held-out AUROC of the label from each scorer's set (its neurons' activations, grouped folds): "
+                         + ", ".join(f"{k} {v['auroc']:.3f} [{v['ci'][0]:.3f}, {v['ci'][1]:.3f}]" for k, v in nn["heldout_auroc"].items()))
+        ci = r.get("controls_info") or {}
+        if ci.get("mean_log_leverage"):
+            lines.append(f"- mean log leverage (activation sd x write norm) of each control set: "
+                         + ", ".join(f"{k} {v:+.2f}" for k, v in ci["mean_log_leverage"].items())
+                         + f"; all neurons {ci.get('all_neurons_mean_log_leverage')}; letter label: {json.dumps(ci.get('letter'))}")
         for k, v in t.items():
             if isinstance(v, dict) and "verdict" in v:
                 detail = {kk: vv for kk, vv in v.items() if kk not in ("met", "verdict", "per_budget", "per_kind", "per_size", "rule")}
