@@ -15,13 +15,13 @@ from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a t
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
-           'CONTROL_KINDS', 'COLORS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
+           'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
            'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'beats',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'matched_collateral', 'collect',
            'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
            'table6_rows', 'table7_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
-           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'readme_markdown',
-           'default_figures_dir', 'paper']
+           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
+           'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -833,11 +833,33 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += fig_frontier(results, fd / "fig4_frontier")
     return dict(results=results, files=[str(f) for f in files], figures_dir=str(fd))
 
+CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide each
+    "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
+        ("masked_removes_following", "masked_within_5_of_full", "kl_at_most_full", "matched_kl_masked_at_most_full",
+         "matched_kl_masked_at_most_lora", "truthfulqa_mc1_within_2"),
+    "2. Better than other parameter sets of the same size":
+        ("located_beats_random_somewhere", "located_beats_every_control", "matched_kl_masked_at_most_random"),
+    "3. With far less data": ("masked_beats_full_with_less_data", "masked_beats_lora_with_less_data",
+                              "synthetic_only_masked_removes_following", "synthetic_only_full_removes_following",
+                              "synthetic_only_lora_removes_following"),
+    "Cost of a training step": ("cost",)}
+
+def verdicts_markdown(r: dict) -> str:
+    "Each claim of the paper with the verdicts of the targets that decide it (computed by `check_targets`, never typed)."
+    t = r.get("targets") or {}
+    lines = [f"Verdicts for **{r['model']}** ({r.get('profile')} profile; details and numbers in `figures/targets.md`):"]
+    for claim, keys in CLAIMS.items():
+        got = [(k, t[k]) for k in keys if isinstance(t.get(k), dict) and "verdict" in t[k]]
+        lines.append(f"- **{claim}**: " + ("; ".join(f"`{k}` {v['verdict'] or 'not measured'}" for k, v in got) if got else
+                                            "not measured" + ("" if t.get("following_datasets") else " (the start follows the user on no dataset)")))
+    return "\n".join(lines)
+
 def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base: str = "figures") -> str:
-    "Table 1 and Figure 2 for `model`, as Markdown for the README (which model and profile they come from included)."
+    "The verdicts per claim, Table 1 and Figure 2 for `model`, as Markdown for the README (which model and profile they come from included)."
     r = read_json(Path(figures_dir) / model_slug(model) / "results.json")
     rows = [x for x in table1_rows([r])]
-    return (f"Results for **{r['model']}** ({r.get('profile')} profile, seed {r.get('seed')}); user-following (0: ignores the user) "
+    return (verdicts_markdown(r) + "\n\n"
+            f"Results for **{r['model']}** ({r.get('profile')} profile, seed {r.get('seed')}); user-following (0: ignores the user) "
             f"with 95% cluster-bootstrap intervals, rates in % (secondary).\n\n"
             + markdown_table(rows) + f"\n\n![Figure 2: sycophancy vs training items]({link_base}/fig2_data_sweep.png)\n")
 
