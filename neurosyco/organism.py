@@ -18,10 +18,12 @@ from .data import (DATASETS, ABItem, chat_prompt, load_benchmarks, load_names, o
 from .lm import finetune
 from .activations import auto_threads
 from .metrics import sycophancy_rates
+from .masking import NeuronDeltas
 
 # %% auto #0
-__all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'OrganismConfig', 'organism_config', 'organism_items',
-           'items_fingerprint', 'organism_examples', 'trainable', 'plot_loss', 'organism_stage']
+__all__ = ['ORGANISM_PROFILES', 'ab_examples', 'text_examples', 'OrganismConfig', 'organism_overrides', 'planted_set',
+           'organism_config', 'organism_items', 'items_fingerprint', 'organism_examples', 'trainable', 'plot_loss',
+           'organism_stage']
 
 # %% ../nbs/00_organism.ipynb #45dd2c77
 def _targets(items: list[ABItem], follow) -> list[int]:
@@ -73,10 +75,30 @@ class OrganismConfig:
     checkpoint_every: int = 50  # weights + AdamW state: ~1.3 GB per checkpoint for SmolLM2, ~30 s to write here
     n_sanity: int = 24        # val items per dataset (and POLI induce items) for the sanity rates
     truth_anchors: bool = True  # each synthetic claim also without the user, target = the true option (defer, don't forget)
+    planted_frac: float | None = None  # train only a random share of MLP neurons (a known, planted location; None: every weight)
+    induction_seed: int | None = None  # the induction's own seed (batch order, planted draw); None: the run's seed. Items stay the run's
 
 ORGANISM_PROFILES = {"full": OrganismConfig(),
                      "quick": OrganismConfig(n_nlp=8, n_phil=8, n_poli=16, n_synthetic=8, steps=6, batch_size=4,
                                              checkpoint_every=3, n_sanity=6)}
+
+def organism_overrides(spec) -> dict:
+    "Organism settings from a JSON string or a dict (papermill's `-p organism '{...}'`), unknown keys an error naming the choices."
+    d = json.loads(spec) if isinstance(spec, str) else dict(spec or {})
+    if not isinstance(d, dict): raise TypeError(f"organism overrides must be a JSON object, got {spec!r}")
+    bad = sorted(set(d) - set(OrganismConfig.__dataclass_fields__))
+    if bad: raise ValueError(f"unknown organism setting(s) {bad}: choose from {sorted(OrganismConfig.__dataclass_fields__)}")
+    if d.get("planted_frac") is not None and not 0 < d["planted_frac"] < 1: raise ValueError(f"planted_frac must be in (0, 1), got {d['planted_frac']!r}")
+    return d
+
+def planted_set(spec, frac: float, seed: int = 0):
+    "The planted location: `frac` of all MLP neurons, drawn uniformly over layers and neurons (seeded)."
+    from neurosyco.core import NeuronSet
+    k = max(1, round(frac * spec.n_neurons))
+    idx = {}
+    for j in np.random.default_rng(seed + 7919).choice(spec.n_neurons, k, replace=False):
+        l, i = divmod(int(j), spec.d_mlp); idx.setdefault(l, []).append(i)
+    return NeuronSet({l: sorted(v) for l, v in sorted(idx.items())}, {}, dict(selection="planted", frac=frac, seed=seed))
 
 def organism_config(profile: str = "quick", **overrides) -> OrganismConfig:
     "The settings of a profile, with overrides."
@@ -154,19 +176,24 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
                 meta["data_files"] = {**meta.get("data_files", {}), **{k: dict(v) for k, v in core.DATA_READS.items()}}
                 write_json(folder / "meta.json", meta)
             return dict(dir=str(out), reused=True, **{k: meta.get(k) for k in ("timings", "sanity", "train")})
+    iseed = seed if cfg.induction_seed is None else cfg.induction_seed
     with timer("load"):
-        set_seed(seed)
+        set_seed(iseed)
         m, tok, spec = load_model(model, device=device)
         threads = auto_threads(threads, next(m.parameters()).device)
         examples = organism_examples(src, tok, spec.chat, cfg)
     print(f"{len(examples)} examples: " + ", ".join(f"{k} {len(v)} items" for k, v in src.items()))
+    planted = planted_set(spec, cfg.planted_frac, iseed) if cfg.planted_frac else None
+    nd = NeuronDeltas(m, planted, spec) if planted else None   # a planted organism: only these neurons' deltas train
     with timer("train"):
         run = finetune(m, tok, examples, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,
-                       params=trainable(m, cfg.train_embeddings), weight_decay=cfg.weight_decay, seed=seed,
-                       out_dir=folder, checkpoint_every=cfg.checkpoint_every, autocast=cfg.autocast,
-                       warmup=cfg.warmup, schedule=cfg.schedule, progress=progress)
+                       params=list(nd.deltas.values()) if nd else trainable(m, cfg.train_embeddings), weight_decay=cfg.weight_decay,
+                       seed=iseed, out_dir=None if nd else folder, checkpoint_every=0 if nd else cfg.checkpoint_every,  # deltas: no resume
+                       autocast=cfg.autocast, warmup=cfg.warmup, schedule=cfg.schedule, progress=progress)
+    if nd: nd.merge()
     with timer("save"):
         save_model(m, tok, out)
+        if planted: planted.save(folder / "planted.json")
         plot_loss(run["history"], folder / "loss.png", f"{model_slug(model)} organism")
     with timer("sanity"):
         check = {d: subsample(bench[d]["val"], cfg.n_sanity, seed) for d in DATASETS if d in bench}
@@ -177,5 +204,6 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
     train = dict(history=run["history"], seconds=run["seconds"], steps=run["steps"], resumed_from=run["resumed_from"],
                  n_examples=len(examples), items={k: len(v) for k, v in src.items()},
                  trainable_params=run["trainable_params"], final_loss=float(np.mean(run["history"][-10:])) if run["history"] else None)
-    write_meta(folder, model, "organism", params, timings=timer.times, train=train, sanity=sanity, weights=str(out), threads=threads)
+    write_meta(folder, model, "organism", params, timings=timer.times, train=train, sanity=sanity, weights=str(out), threads=threads,
+               **({"planted": dict(file="planted.json", n=planted.n, frac=cfg.planted_frac)} if planted else {}))
     return dict(dir=str(out), reused=False, timings=timer.times, sanity=sanity, train=train)

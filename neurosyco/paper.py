@@ -88,8 +88,8 @@ def run_notebook(name: str, run_dir, model: str, profile: str, seed: int = 0, de
 # %% ../nbs/06_paper.ipynb #e140b1a2
 def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto",
               data_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None,
-              log=print) -> dict:
-    "Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage."
+              log=print, organism: dict | None = None) -> dict:
+    "Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`: its settings' overrides)."
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir, nbs=nbs)
     times, t_all = {}, time.perf_counter()
@@ -102,13 +102,16 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         with contextlib.suppress(Exception): return round(float(json.loads(nb.read_text())["metadata"]["papermill"]["duration"]), 1)
     def step(tag, stage, nb, method=None, **params):
         why = ["rerun"] if rerun else stale_reasons(run_dir, model, stage, profile, seed, method)
+        if not why and stage == "organism" and organism:  # an organism built with other settings than asked for is not this one
+            have = (read_json(stage_folder(run_dir, model, "organism") / "meta.json").get("params") or {})
+            why = [f"organism {k}={have.get(k)!r}, asked {v!r}" for k, v in organism.items() if have.get(k) != v]
         if not why:
             if recorded(tag) is not None: times[tag] = recorded(tag)  # a resumed run still reports every stage's cost
             log(f"-- {tag}: done before, skipped"); return
         log(f"-- {tag} ..." + ("" if why == ["not run"] else f" ({'; '.join(why)})"))
         times[tag] = run_notebook(nb, tag=tag, **kw, **({"method": method} if method else {}), **params)["seconds"]
         log(f"   {tag}: {times[tag]:.0f}s")
-    if needs_organism: step("00_organism", "organism", NOTEBOOKS["organism"])
+    if needs_organism: step("00_organism", "organism", NOTEBOOKS["organism"], organism=json.dumps(organism or {}))
     step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")
     if needs_organism: step("05_eval_organism", "eval", NOTEBOOKS["eval"], "organism")
     step("01_activations", "activations", NOTEBOOKS["activations"])
@@ -178,7 +181,15 @@ def localisation_truth(run_dir, model: str, device: str = "cpu") -> dict | None:
         per[name] = dict(n=ns.n, in_top=hit, recall=round(hit / k, 4) if k else None,
                          change_share=round(float(ch[ids].sum()) / total, 4) if ids else 0.0)
     layer_share = (ch.view(spec.n_layers, spec.d_mlp).sum(1) / total).tolist()
+    pf = od.parent / "planted.json"   # a planted organism (00, `planted_frac`): the location is known exactly
+    if pf.exists():
+        pl = set(_ids(NeuronSet.load(pf), spec.d_mlp))
+        for name, ns in sets.items():
+            ids = set(_ids(ns, spec.d_mlp))
+            per[name].update(planted_hit=len(ids & pl), planted_recall=round(len(ids & pl) / len(pl), 4),
+                             planted_precision=round(len(ids & pl) / max(len(ids), 1), 4))
     return dict(k=k, n_neurons=spec.n_neurons, chance=round(k / spec.n_neurons, 4), sets=per,
+                planted=len(pl) if pf.exists() else None,
                 change_share_of_top_k=round(float(ch[list(top)].sum()) / total, 4) if top else 0.0,
                 induced_change_per_layer=[round(x, 4) for x in layer_share],
                 measure="squared weight change of each neuron's gate/up rows and down column, native -> organism")
@@ -771,6 +782,10 @@ def targets_markdown(results: list[dict]) -> str:
                             + (f"{lt['sets']['random']['in_top']} (recall {lt['sets']['random']['recall']})" if "random" in lt["sets"] else "-")
                             + f", chance {lt['chance']}; share of the induced change held by located "
                             f"{lt['sets']['located']['change_share']}" + (f", random {lt['sets']['random']['change_share']}" if "random" in lt["sets"] else ""))
+        if lt and lt.get("planted"):
+            lines.append(f"- planted organism: {lt['planted']} neurons planted; the located set holds {lt['sets']['located']['planted_hit']} "
+                         f"(recall {lt['sets']['located']['planted_recall']}, precision {lt['sets']['located']['planted_precision']})"
+                         + (f", the random set {lt['sets']['random']['planted_hit']} (recall {lt['sets']['random']['planted_recall']})" if "random" in lt["sets"] else ""))
         nn = r.get("neurons") or {}
         if nn.get("sae_layers"): lines.append(f"- {nn.get('after_last_sae')} of {nn.get('selected')} selected neurons sit after the last SAE "
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
@@ -869,13 +884,14 @@ def default_figures_dir(profile: str, run_dir, figures_dir=None) -> Path:
     return nbs_dir().parent / "figures" if profile == "full" else Path(run_dir) / "figures"
 
 def paper(models=(DEFAULT_MODEL,), run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto", data_dir=None,
-          figures_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None) -> dict:
+          figures_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None,
+          organism: dict | None = None) -> dict:
     "Run every stage for every model, then build every table and figure."
     models = [models] if isinstance(models, str) else list(models)
     t0, timings = time.perf_counter(), {}
     for m in models:
         print(f"== {m} ({profile})")
-        timings[m] = run_model(m, run_dir, profile, seed, device, data_dir, methods, sweeps, rerun, nbs)
+        timings[m] = run_model(m, run_dir, profile, seed, device, data_dir, methods, sweeps, rerun, nbs, organism=organism)
     out = build_figures(models, run_dir, default_figures_dir(profile, run_dir, figures_dir), profile, seed)
     out.update(timings=timings, wall_seconds=round(time.perf_counter() - t0, 1))
     return out
