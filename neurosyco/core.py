@@ -188,7 +188,7 @@ def spec_from_config(key: str, config, **kw) -> ModelSpec:
         if size: entry.update({k: v for k, v in REGISTRY[f"gemma-2-{size}"].items() if k in {"sae_release", "sae_id", "sae_layers"}})
         entry.setdefault("needs_organism", False)
     if not entry.get("sae_layers"):
-        n = cfg.num_hidden_layers; entry["sae_layers"] = tuple(sorted({n // 2, (2 * n) // 3, (5 * n) // 6}))
+        n = cfg.num_hidden_layers; entry["sae_layers"] = tuple(sorted({n // 2, (2 * n) // 3, (5 * n) // 6, n - 1}))  # the last: every neuron writes into one
     entry.update(kw)
     return ModelSpec(key=key, arch=arch, n_layers=cfg.num_hidden_layers, d_model=cfg.hidden_size,
                      d_mlp=cfg.intermediate_size, tied_embeddings=bool(getattr(config, "tie_word_embeddings", False)),
