@@ -19,7 +19,7 @@ __all__ = ['DEFAULT_MODEL', 'REGISTRY', 'GEMMA_CHAT_TEMPLATE', 'MODEL_SETTINGS',
            'atomic_dir', 'save_model', 'stable_hash', 'write_json', 'read_json', 'file_hash', 'cpu_model', 'versions',
            'code_version', 'note_data_file', 'write_meta', 'StaleError', 'stale_inputs', 'check_stage', 'stage_config',
            'default_run_dir', 'stage_params', 'check_params', 'set_seed', 'Timer', 'NeuronSet', 'organism_dir',
-           'start_meta', 'start_model', 'save_tiny_gemma2_folder']
+           'start_meta', 'start_model', 'cleanup_scratch', 'save_tiny_gemma2_folder']
 
 # %% ../nbs/00_core.ipynb #87c11f99
 @dataclass
@@ -578,6 +578,19 @@ def start_model(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", device
     d = organism_dir(run_dir, model)
     check_stage(d.parent, model, "organism")
     return load_model(model, device=device, weights=d, **kw)
+
+# %% ../nbs/00_core.ipynb #28faf740
+def cleanup_scratch(namespace: dict) -> list[str]:
+    """Remove every `TemporaryDirectory` held in `namespace` (a notebook's `globals()`) and wandb's import-time staging
+    folders, if wandb was imported; returns the folders removed. Safe to call twice."""
+    gone = []
+    dirs = [v for v in list(namespace.values()) if isinstance(v, tempfile.TemporaryDirectory)]
+    w = sys.modules.get("wandb.sdk.data_types._private"); a = sys.modules.get("wandb.sdk.artifacts.artifact")
+    dirs += [d for d in (getattr(w, "MEDIA_TMP", None), getattr(getattr(a, "Artifact", None), "_TMP_DIR", None)) if isinstance(d, tempfile.TemporaryDirectory)]
+    for d in dirs:
+        if os.path.exists(d.name): gone.append(d.name)
+        d.cleanup()
+    return gone
 
 # %% ../nbs/00_core.ipynb #90310e69
 def save_tiny_gemma2_folder(path: str | Path, like: str = "gemma-2-2b", sae_dir: str | None = "gemma-scope", n_layers: int | None = None,
