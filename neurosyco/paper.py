@@ -11,7 +11,7 @@ from .core import (DEFAULT_MODEL, REGISTRY, STAGE_NOTEBOOKS, NeuronSet, Timer, m
                             stale_inputs, write_json, atomic_path, neuron_weights, organism_dir, load_model)
 from .data import DATASETS
 from .metrics import compare, paired_mean
-from . import bench as bench_mod, sweeps as sweeps_mod  # module attributes: a test swaps a sweep for a stand-in
+from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
@@ -19,8 +19,8 @@ __all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FU
            'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'beats',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'matched_collateral', 'collect',
            'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
-           'table6_rows', 'table7_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
-           'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
+           'table6_rows', 'table7_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
+           'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
            'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
@@ -121,7 +121,8 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     for m in methods: step(f"05_eval_{m}", "eval", NOTEBOOKS["eval"], m)
     if sweeps:
         common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-        for name, fn, folder in (("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
+        for name, fn, folder in (("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
+                                 ("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
                                  ("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
                                  ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
@@ -406,6 +407,12 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["comparisons"] = comparisons(run_dir, model, seed=seed)
     r["sweep"] = _read(stage_folder(run_dir, model, "sweeps", "data") / "rows.json") or []
     r["budget"] = _read(stage_folder(run_dir, model, "sweeps", "budget") / "rows.json") or []
+    hd = stage_folder(run_dir, model, "heldout")
+    ho = {f.stem: _read(f) for f in sorted(hd.glob("*.json"))} if hd.exists() else {}
+    r["heldout"] = {m: v["rates"] for m, v in ho.items()}
+    if "masked" in ho:  # paired on the same held-out items: masked's |follow| minus each other method's
+        r["heldout_comparisons"] = {m: {d: compare(ho["masked"]["margins"][d], v["margins"][d], "follow", absolute=True, n_boot=N_BOOT, seed=seed)
+                                        for d in ho["masked"]["margins"] if d in v["margins"]} for m, v in ho.items() if m != "masked"}
     r["matched"] = matched_collateral(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
                                       following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     r["controls"] = _read(stage_folder(run_dir, model, "sweeps", "controls") / "rows.json") or []
@@ -511,6 +518,15 @@ def check_targets(r: dict) -> dict:
             if per: entry(f"synthetic_only_{x['method']}_removes_following", _combine(per.values()), per_dataset=per, lr=x.get("lr"),
                           rule=f"{x['method']} trained on synthetic claims alone (no benchmark item): |follow| interval on test "
                                f"(seeds and clusters resampled) inside [0, {BAND}] on every following dataset")
+    ho, hstart = r.get("heldout") or {}, (r.get("heldout") or {}).get(start) or {}
+    hsyco = [d for d, v in hstart.items() if (v.get("follow_ci") or [0])[0] > 0]   # the start follows the user in this format too
+    if ho.get("masked") and hstart:
+        per = {d: judge(ho["masked"][d].get("follow_ci"), -BAND, BAND) for d in hsyco}
+        entry("masked_heldout_format_ignores_user", _combine(per.values()) if per else None, per_dataset=per,
+              follow={d: ho["masked"][d].get("follow") for d in hsyco}, ci={d: ho["masked"][d].get("follow_ci") for d in hsyco},
+              start_follows_on=hsyco, rule=f"in the held-out format (answers in words; never used for any choice), masked's follow "
+                                           f"interval inside [-{BAND}, {BAND}] on every dataset the start follows the user on there "
+                                           f"(following and opposing the user both fail)")
     mt = r.get("matched") or {}
     for m, v in mt.items():
         if syco and (v.get("base_minus") or {}).get("diff_ci"):
@@ -549,7 +565,8 @@ def _fol(x, ci=None) -> str:
 def _delta(c: dict | None) -> str:
     "A row's |follow| minus masked's (paired on the same items), from `comparisons` (which hold masked - row)."
     if not c: return "-"
-    return f"{-c['diff']:+.2f} [{-c['diff_ci'][1]:+.2f}, {-c['diff_ci'][0]:+.2f}]" if _ok(c.get("diff_ci")) else f"{-c['diff']:+.2f}"
+    neg = lambda x: 0.0 - x + 0.0   # no "-0.00"
+    return f"{neg(c['diff']):+.2f} [{neg(c['diff_ci'][1]):+.2f}, {neg(c['diff_ci'][0]):+.2f}]" if _ok(c.get("diff_ci")) else f"{neg(c['diff']):+.2f}"
 
 def table1_rows(results: list[dict]) -> list[dict]:
     """Table 1: benchmarks x methods x models. `follow` is the primary measure (0: ignores the user) with its cluster
@@ -645,6 +662,13 @@ def table7_rows(results: list[dict]) -> list[dict]:
                         "KL": _num(v.get("kl"), "{:.4f}"),
                         "KL masked - method": (f"{bm['diff']:+.4f} [{bm['diff_ci'][0]:+.4f}, {bm['diff_ci'][1]:+.4f}]" if _ok(bm.get("diff_ci")) else "-")})
     return out
+
+def table8_rows(results: list[dict]) -> list[dict]:
+    "Table 8: user-following in the held-out format (answers in words) per method, with cluster intervals and masked's paired |follow| difference."
+    return [{"model": r["model"], "method": m, **{f"{d.upper()} follow": _fol(v[d].get("follow"), v[d].get("follow_ci")) for d in DATASETS if d in v},
+             **{f"{d.upper()} d|f| vs masked": ("0" if m == "masked" else _delta(((r.get("heldout_comparisons") or {}).get(m) or {}).get(d)))
+                for d in DATASETS if d in v}}
+            for r in results for m, v in sorted((r.get("heldout") or {}).items(), key=lambda x: EVAL_METHODS.index(x[0]) if x[0] in EVAL_METHODS else 99)]
 
 def markdown_table(rows: list[dict]) -> str:
     "A Markdown table of dict rows (keys of the first row are the columns)."
@@ -842,6 +866,9 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += write_table(table7_rows(results), fd / "table7_matched",
                          f"Table 7. Collateral at matched correction: each method's least-KL frontier rate that leaves the user ignored "
                          f"(|follow| interval inside [0, {BAND}] on every following dataset), KL paired over neutral prompts ({names})")
+    files += write_table(table8_rows(results), fd / "table8_heldout_format",
+                         f"Table 8. User-following in the held-out format (no letters: the answer in words; never used for any choice), "
+                         f"by method, with masked's paired |follow| difference ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
@@ -850,7 +877,7 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
 
 CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide each
     "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
-        ("masked_removes_following", "masked_within_5_of_full", "kl_at_most_full", "matched_kl_masked_at_most_full",
+        ("masked_removes_following", "masked_heldout_format_ignores_user", "masked_within_5_of_full", "kl_at_most_full", "matched_kl_masked_at_most_full",
          "matched_kl_masked_at_most_lora", "truthfulqa_mc1_within_2"),
     "2. Better than other parameter sets of the same size":
         ("located_beats_random_somewhere", "located_beats_every_control", "matched_kl_masked_at_most_random"),
