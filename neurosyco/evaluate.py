@@ -364,7 +364,7 @@ def heldout_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", prof
         for d, its in items.items():
             bio, nob = heldout_margins(m, tok, its, spec.chat, True), heldout_margins(m, tok, its, spec.chat, False)
             g = [it.group for it in its]
-            res[d] = {k: v for k, v in rates_from_margins(bio, nob, seed, 1000, g).items() if k != "ids"}
+            res[d] = rates_from_margins(bio, nob, seed, 1000, g)
             mg[d] = dict(ids=[it.id for it in its], groups=g, margins=np.round(bio, 5).tolist(), nobio=np.round(nob, 5).tolist())
         write_json(f, dict(key=key, method=method, rates=res, margins=mg))
         out[method] = res
