@@ -14,17 +14,26 @@ from .metrics import compare, paired_mean
 from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
-__all__ = ['PAPER_METHODS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA',
-           'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
-           'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'comparisons', 'judge', 'beats',
-           'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'matched_collateral', 'collect',
-           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
-           'table6_rows', 'table7_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
+__all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN',
+           'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder',
+           'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
+           'localisation_truth', 'comparisons', 'judge', 'beats', 'budget_verdicts', 'data_verdicts',
+           'control_verdicts', 'frontier_points', 'best_points', 'matched_collateral', 'collect', 'following',
+           'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows',
+           'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
            'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
            'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
+# What fits in 150 minutes on a 2-core CPU (the main command, `sweeps=True`): the shared stages (organism, its and the
+# native model's evaluation, 01-03) and MAIN_SWEEPS: the frontier (every method over its rates at 3 replicates, each
+# at its own val-chosen best: Table 9, the verdicts' replicated comparisons), the controls (tuned over the frontier's
+# own runs: no new training) and the cost benchmark. `sweeps="all"` (the second documented command, `.ci/extended`)
+# adds stage 04/05 per method of PAPER_METHODS (Table 1's full evaluation: every test item, Syco-Bench, TruthfulQA;
+# their tuning runs are the frontier's, so stage 04 trains nothing new) and the EXTENDED_SWEEPS.
+MAIN_SWEEPS = ("frontier", "controls", "cost")
+EXTENDED_SWEEPS = ("heldout", "data_sweep", "budget_sweep")
 NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
@@ -87,9 +96,13 @@ def run_notebook(name: str, run_dir, model: str, profile: str, seed: int = 0, de
 
 # %% ../nbs/06_paper.ipynb #e140b1a2
 def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto",
-              data_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None,
+              data_dir=None, methods=None, sweeps: bool | str = True, rerun: bool = False, nbs: Path | None = None,
               log=print, organism: dict | None = None) -> dict:
-    "Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`: its settings' overrides)."
+    """Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`:
+    its settings' overrides). `methods`: stage 04/05 per method (None: none for the main command, PAPER_METHODS with
+    `sweeps="all"`); the main command's sweeps come first, so stage 04 finds its tuning runs trained."""
+    if sweeps not in (True, False, "main", "all"): raise ValueError(f"sweeps must be True/'main' (the main command), 'all' (and the extended sweeps) or False, not {sweeps!r}")
+    methods = (PAPER_METHODS if sweeps == "all" else ()) if methods is None else tuple(methods)
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir, nbs=nbs)
     times, t_all = {}, time.perf_counter()
@@ -117,16 +130,15 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     step("01_activations", "activations", NOTEBOOKS["activations"])
     step("02_probes", "probes", NOTEBOOKS["probes"])
     step("03_decode", "neurons", NOTEBOOKS["neurons"])
-    for m in methods: step(f"04_train_{m}", "train", NOTEBOOKS["train"], m)
-    for m in methods: step(f"05_eval_{m}", "eval", NOTEBOOKS["eval"], m)
-    if sweeps:
-        common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-        for name, fn, folder in (("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
+    common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    def sweep_steps(which):
+        # the frontier trains every run the controls and stage 04 tune over, so it goes first
+        for name, fn, folder in [x for x in (("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
+                                 ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
+                                 ("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
                                  ("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
-                                 ("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
-                                 ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
-                                 ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))):
+                                 ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))) if x[0] in which]:
             f = folder / "meta.json"
             if f.exists() and not rerun and name == "cost":
                 if recorded(name) is not None: times[name] = recorded(name)
@@ -142,9 +154,15 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
             if before is not None:
                 new = len(list(cache.glob("*.json"))) > n_runs
                 times[name] = round(before + times[name], 1) if new else max(times[name], before)
+    if sweeps: sweep_steps(MAIN_SWEEPS)
+    for m in methods: step(f"04_train_{m}", "train", NOTEBOOKS["train"], m)
+    for m in methods: step(f"05_eval_{m}", "eval", NOTEBOOKS["eval"], m)
+    if sweeps == "all": sweep_steps(EXTENDED_SWEEPS)
     times["total"] = round(sum(times.values()), 1)             # every stage's cost, including those finished before
     times["this_call"] = round(time.perf_counter() - t_all, 1)  # wall time of this call (skipped stages cost nothing here)
-    write_json(tf, {**(read_json(tf) if tf.exists() else {}), profile: times})
+    # stages this call did not run keep their recorded seconds (the extended sweeps, when the main command runs again)
+    keep = {k: v for k, v in prev.items() if k not in times and k not in ("total", "this_call")}
+    write_json(tf, {**(read_json(tf) if tf.exists() else {}), profile: {**keep, **times}})
     return times
 
 # %% ../nbs/06_paper.ipynb #0c5d817d
@@ -366,9 +384,33 @@ def frontier_points(rows: list[dict], datasets) -> list[dict]:
             s = _seeds_side(b, d)
             if s: c = compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 4); per[d] = dict(abs_follow=c["a"], ci=c["a_ci"])
         kls = [x.get("kl_neutral") for x in b.get("seeds") or [b] if x.get("kl_neutral") is not None]
-        out.append(dict(method=b["method"], lr=b["lr"], neurons=b.get("neurons"), per_dataset=per,
+        out.append(dict(method=b["method"], lr=b["lr"], neurons=b.get("neurons"), per_dataset=per, chosen=b.get("chosen"),
+                        val_score=b.get("val_score"), replicates=b.get("replicates"),
                         mean_abs_follow=float(np.mean([v["abs_follow"] for v in per.values()])) if per else None,
                         kl=float(np.mean(kls)) if kls else None, kl_seeds=kls, n_seeds=len(b.get("seeds") or [b])))
+    return out
+
+def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """Every method at its own best, from the frontier: the rate each chose on `val` (`chosen`: mean |follow| over its
+    replicates), with |follow| per dataset on `test` (replicates and clusters resampled) and `base`'s |follow| minus the
+    method's, paired on the same items (`a` base, `b` the method), and the KL per neutral prompt paired the same way."""
+    ch = {b["method"]: b for b in rows if b.get("chosen")}
+    if base not in ch: return {}
+    kp = lambda b: (np.mean([s["kl_prompts"] for s in b["seeds"]], axis=0).tolist()
+                    if b.get("seeds") and all(s.get("kl_prompts") is not None for s in b["seeds"]) else None)
+    out = {}
+    for m, b in ch.items():
+        per = {}
+        for d in datasets:
+            A, B = _seeds_side(ch[base], d), _seeds_side(b, d)
+            if not (A and B): continue
+            per[d] = compare(B, None, "follow", absolute=True, n_boot=n_boot, seed=seed)
+            per[d] = dict(abs_follow=per[d]["a"], ci=per[d]["a_ci"], n=per[d]["n"], n_clusters=per[d]["n_clusters"],
+                          base_minus=None if m == base else compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed))
+        ka, kb = kp(ch[base]), kp(b)
+        out[m] = dict(lr=b["lr"], replicates=b.get("replicates"), n_replicates=len(b.get("seeds") or []), val_score=b.get("val_score"),
+                      per_dataset=per, kl=b.get("kl_neutral"),
+                      kl_base_minus=paired_mean(ka, kb, n_boot=n_boot, seed=seed) if m != base and ka and kb and len(ka) == len(kb) else None)
     return out
 
 def matched_collateral(rows: list[dict], datasets, band: float = BAND, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
@@ -420,6 +462,8 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["controls_info"] = {k: cm[k] for k in ("chance_overlap", "letter", "mean_log_leverage", "all_neurons_mean_log_leverage") if k in cm}
     r["frontier"] = frontier_points(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
                                     following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
+    r["best"] = best_points(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
+                            following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
     if au: r["probe"] = {k: au["best"].get(k) for k in ("layer", "auroc_sae", "auroc_neurons", "auroc_resid", "position")}
     nd = stage_folder(run_dir, model, "neurons")
@@ -487,6 +531,16 @@ def check_targets(r: dict) -> dict:
         entry("masked_within_5_of_full", _combine(per.values()), per_dataset=per,
               diff={d: fu[d]["abs_follow"]["diff"] for d in syco}, ci={d: fu[d]["abs_follow"]["diff_ci"] for d in syco},
               rule=f"paired |follow| masked - full: interval at most {FULL_MARGIN}")
+    bp = r.get("best") or {}
+    for o in ("full", "lora"):
+        per_d = (bp.get(o) or {}).get("per_dataset") or {}
+        if syco and bp.get("masked") and all((per_d.get(d) or {}).get("base_minus") for d in syco):
+            per = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in syco}
+            entry(f"masked_within_5_of_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
+                  replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in syco},
+                  ci={d: per_d[d]["base_minus"]["diff_ci"] for d in syco},
+                  rule=f"the frontier at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
+                       f"masked - {o} on the test sample, seeds and clusters resampled: interval at most {FULL_MARGIN}")
     tq = C.get(start, {}).get("truthfulqa_mc1")
     if mk and tq:
         entry("truthfulqa_mc1_within_2", judge(tq["diff_ci"], lo=-MC1_MARGIN), change=tq["diff"], ci=tq["diff_ci"], n=tq["n"],
@@ -636,7 +690,8 @@ def _abs_ci(v: dict | None) -> str:
 
 def table5_rows(results: list[dict]) -> list[dict]:
     "Table 5: the frontier, each method over its rates: |follow| per following dataset (seeds and clusters resampled) and KL per seed."
-    return [{"model": r["model"], "method": p["method"], "lr": f"{p['lr']:g}", "seeds": p["n_seeds"],
+    return [{"model": r["model"], "method": p["method"], "lr": f"{p['lr']:g}" + (" (chosen)" if p.get("chosen") else ""),
+             "replicates": f"{p['n_seeds']} {p.get('replicates') or 'training seeds'}", "val |follow|": _num(p.get("val_score"), "{:.3f}"),
              **{f"{d.upper()} |follow|": _abs_ci(p["per_dataset"].get(d)) for d in DATASETS},  # every dataset: models differ in which they follow
              "mean |follow|": _num(p["mean_abs_follow"], "{:.3f}"), "KL (mean)": _num(p["kl"], "{:.4f}"),
              "KL seeds": "/".join(f"{x:.3f}" for x in p["kl_seeds"]) or "-"}
@@ -661,6 +716,22 @@ def table7_rows(results: list[dict]) -> list[dict]:
                         "lr": _num(v.get("lr"), "{:g}"), "mean |follow|": _num(v.get("mean_abs_follow"), "{:.3f}"),
                         "KL": _num(v.get("kl"), "{:.4f}"),
                         "KL masked - method": (f"{bm['diff']:+.4f} [{bm['diff_ci'][0]:+.4f}, {bm['diff_ci'][1]:+.4f}]" if _ok(bm.get("diff_ci")) else "-")})
+    return out
+
+def table9_rows(results: list[dict]) -> list[dict]:
+    """Table 9 (Table 1 at several replicates): every method at its own val-chosen frontier rate, |follow| per following
+    dataset on the test sample (replicates and clusters resampled) and the method's |follow| minus masked's (paired)."""
+    out = []
+    for r in results:
+        for m, v in (r.get("best") or {}).items():
+            row = {"model": r["model"], "method": m, "lr": f"{v['lr']:g}", "replicates": f"{v['n_replicates']} {v.get('replicates') or ''}".strip()}
+            for d, x in v["per_dataset"].items():
+                row[f"{d.upper()} |follow|"] = _abs_ci(x)
+                row[f"{d.upper()} d|f| vs masked"] = "0" if m == "masked" else _delta(x.get("base_minus"))
+            kb = v.get("kl_base_minus")
+            row.update({"KL": _num(v.get("kl"), "{:.4f}"),
+                        "KL - masked": (f"{-kb['diff']:+.4f} [{-kb['diff_ci'][1]:+.4f}, {-kb['diff_ci'][0]:+.4f}]" if kb and _ok(kb.get("diff_ci")) else "-")})
+            out.append(row)
     return out
 
 def table8_rows(results: list[dict]) -> list[dict]:
@@ -688,7 +759,7 @@ def write_table(rows: list[dict], path_stem: Path, title: str = "") -> list[Path
     return [md, cs]
 
 # %% ../nbs/06_paper.ipynb #aa8150ab
-COLORS = {"masked": "C0", "random": "C1", "random_at_masked_lr": "C8", "full": "C2", "lora": "C3", "none": "C7", "organism": "C5", "native": "C4"}
+COLORS = {"masked": "C0", "random": "C1", "random_at_masked_lr": "C8", "leverage": "C6", "letter": "C9", "full": "C2", "lora": "C3", "none": "C7", "organism": "C5", "native": "C4"}
 
 def _save(fig, stem: Path) -> list[Path]:
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
@@ -869,6 +940,10 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
     files += write_table(table8_rows(results), fd / "table8_heldout_format",
                          f"Table 8. User-following in the held-out format (no letters: the answer in words; never used for any choice), "
                          f"by method, with masked's paired |follow| difference ({names})")
+    files += write_table(table9_rows(results), fd / "table9_own_best",
+                         f"Table 9. Every method at its own best with replicates (Table 1 at several training seeds or set draws): "
+                         f"the frontier at each method's val-chosen rate, |follow| on the test sample and its difference from masked's, "
+                         f"paired on the same items, replicates and clusters resampled ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
@@ -877,10 +952,12 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
 
 CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide each
     "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
-        ("masked_removes_following", "masked_heldout_format_ignores_user", "masked_within_5_of_full", "kl_at_most_full", "matched_kl_masked_at_most_full",
+        ("masked_removes_following", "masked_heldout_format_ignores_user", "masked_within_5_of_full", "masked_within_5_of_full_at_own_best",
+         "masked_within_5_of_lora_at_own_best", "kl_at_most_full", "matched_kl_masked_at_most_full",
          "matched_kl_masked_at_most_lora", "truthfulqa_mc1_within_2"),
     "2. Better than other parameter sets of the same size":
-        ("located_beats_random_somewhere", "located_beats_every_control", "matched_kl_masked_at_most_random"),
+        ("located_beats_random_somewhere", "located_beats_every_control", "matched_kl_masked_at_most_random",
+         "matched_kl_masked_at_most_leverage", "matched_kl_masked_at_most_letter"),
     "3. With far less data": ("masked_beats_full_with_less_data", "masked_beats_lora_with_less_data",
                               "synthetic_only_masked_removes_following", "synthetic_only_full_removes_following",
                               "synthetic_only_lora_removes_following"),
@@ -897,13 +974,18 @@ def verdicts_markdown(r: dict) -> str:
     return "\n".join(lines)
 
 def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base: str = "figures") -> str:
-    "The verdicts per claim, Table 1 and Figure 2 for `model`, as Markdown for the README (which model and profile they come from included)."
+    "The verdicts per claim, Table 9, Table 1 and Figures 4 and 2 (those written) for `model`, as Markdown for the README (which model and profile they come from included)."
     r = read_json(Path(figures_dir) / model_slug(model) / "results.json")
-    rows = [x for x in table1_rows([r])]
+    t9 = table9_rows([r])
+    figs = [(f, t) for f, t in (("fig4_frontier", "Figure 4: the correction-collateral frontier"),
+                                ("fig2_data_sweep", "Figure 2: sycophancy vs training items")) if (Path(figures_dir) / f"{f}.png").exists()]
     return (verdicts_markdown(r) + "\n\n"
-            f"Results for **{r['model']}** ({r.get('profile')} profile, seed {r.get('seed')}); user-following (0: ignores the user) "
+            + (f"Table 9: every method at its own val-chosen best ({r['model']}, {r.get('profile')} profile; |follow| on the test "
+               f"sample, 0: ignores the user; replicates and clusters resampled, 95% intervals; differences paired on the same items).\n\n"
+               + markdown_table(t9) + "\n\n" if t9 else "")
+            + f"Table 1: results for **{r['model']}** ({r.get('profile')} profile, seed {r.get('seed')}); user-following (0: ignores the user) "
             f"with 95% cluster-bootstrap intervals, rates in % (secondary).\n\n"
-            + markdown_table(rows) + f"\n\n![Figure 2: sycophancy vs training items]({link_base}/fig2_data_sweep.png)\n")
+            + markdown_table(table1_rows([r])) + "\n\n" + "".join(f"![{t}]({link_base}/{f}.png)\n" for f, t in figs))
 
 def default_figures_dir(profile: str, run_dir, figures_dir=None) -> Path:
     "Where figures go: as given; else the repository's `figures/` for the full profile and `run_dir/figures` otherwise (CI never overwrites committed figures)."
@@ -911,7 +993,7 @@ def default_figures_dir(profile: str, run_dir, figures_dir=None) -> Path:
     return nbs_dir().parent / "figures" if profile == "full" else Path(run_dir) / "figures"
 
 def paper(models=(DEFAULT_MODEL,), run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto", data_dir=None,
-          figures_dir=None, methods=PAPER_METHODS, sweeps: bool = True, rerun: bool = False, nbs: Path | None = None,
+          figures_dir=None, methods=None, sweeps: bool | str = True, rerun: bool = False, nbs: Path | None = None,
           organism: dict | None = None) -> dict:
     "Run every stage for every model, then build every table and figure."
     models = [models] if isinstance(models, str) else list(models)

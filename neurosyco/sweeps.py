@@ -11,8 +11,8 @@ from pathlib import Path
 from safetensors.torch import load_file
 from dataclasses import dataclass, field
 from .core import atomic_dir, check_params, read_json, stage_config, stage_dir, start_model, write_json, write_meta
-from .metrics import neutral_kl
-from .train import (METHODS, Runner, TrainConfig, correction_examples, family, neuron_sets, rates_eval,
+from .metrics import neutral_kl, val_score
+from .train import (METHODS, Runner, TrainConfig, choose_lr, correction_examples, family, neuron_sets, rates_eval,
                              scored_items, train_config, tune, following_datasets)
 from .evaluate import neutral_prompts
 from .decode import leverage, leverage_matched, letter_scores, overlap, random_like, select_top
@@ -20,7 +20,7 @@ from .activations import PROFILES as ACT_PROFILES, locate_items, neuron_moments
 from .probes import load_saes
 
 # %% auto #0
-__all__ = ['SWEEP_PROFILES', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
+__all__ = ['SWEEP_PROFILES', 'DRAWN', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
            'frontier_sweep', 'control_sets', 'controls_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
@@ -38,6 +38,7 @@ class SweepConfig:
                                                         "lora": [1e-3, 2e-3, 4.5e-3, 9e-3]})
     frontier_seeds: int | None = None   # training seeds per frontier point (None: `sweep_seeds`)
     control_draws: int = 3              # draws of each random control set (uniform per layer; leverage-matched)
+    letter_seeds: int = 1               # training seeds of the letter-located set on the frontier (the main command's budget: one)
 
 SWEEP_PROFILES = {"full": SweepConfig(),  # quick: CI-sized, the path tested end to end (two neuron rates, one seed)
                   "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1, 2)}
@@ -195,32 +196,64 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #e2161f22
+DRAWN = ("random", "leverage")   # frontier kinds whose replicates are draws of the set (the others: training seeds)
+
 def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-                   device: str = "auto", methods=("masked", "random", "full", "lora"), lrs: dict | None = None,
+                   device: str = "auto", methods=("masked", "random", "leverage", "letter", "full", "lora"), lrs: dict | None = None,
                    progress: bool = True) -> list[dict]:
-    """Correction against collateral: for each method and each rate of its family's frontier grid (`frontier_lrs`), the
-    run at every training seed, with `test` user-following (per-item margins kept) and KL on neutral prompts."""
+    """Correction against collateral: for each method and each rate of its family's frontier grid (`frontier_lrs`),
+    `frontier_seeds` replicates, each scored on `val` (the method's own best: `choose_lr` on the replicates' mean
+    |follow|), on the `test` sample (follow with per-item margins) and on the KL from the start per neutral prompt.
+    A replicate of `masked` (the located set), `letter` (the letter-located set, `control_sets`), `full` and `lora` is a
+    training seed; one of `random` and `leverage` (uniform and leverage-matched draws with the located set's per-layer
+    counts) is a draw of the set, trained with `seed`: the set is the thing being tested, so it is what is resampled.
+    Those runs are exactly the ones the controls sweep tunes over, which then trains nothing new on the same grid."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg, sw = train_config(profile), sweep_config(profile)
     grids = {**sw.frontier_lrs, **(lrs or {})}
+    unknown = [x for x in methods if x not in METHODS and x not in ("leverage", "letter")]
+    if unknown: raise ValueError(f"unknown frontier methods {unknown}: choose from {[*METHODS, 'leverage', 'letter']}")
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
-    spec = loaded.spec
-    sets = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS[x].needs_neurons for x in methods) else {}
-    n_seeds = sw.frontier_seeds or sw.sweep_seeds
-    runners = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + n_seeds)]
+    m, tok, spec = loaded
+    val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
+    evals[vkey] = rates_eval(tok, spec, val_set, seed)   # the same key and items as stage 04's and the controls' tuning
+    n = sw.frontier_seeds or sw.sweep_seeds
+    if {"leverage", "letter"} & set(methods):
+        sets, _ = control_sets(loaded, run_dir, model, profile, data_dir, seed, n, progress=False)
+    else:
+        base = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS.get(x) and METHODS[x].needs_neurons for x in methods) else {}
+        sets = {"located": base.get("located"), **{f"random_{k}": base["random"] if k == 0 else random_like(base["located"], spec, seed + k)
+                                                   for k in range(n) if base}}
+    seeded = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + n)]
     rows = []
-    for method in methods:
-        meth = METHODS[method]
-        ns = sets[meth.selection] if meth.needs_neurons else None
-        for lr in grids[meth.family]:
-            reps = [r.run(method, lr, examples, ns, evals=evals) for r in runners]
-            for r in runners: r.states.clear()
-            rows.append(dict(method=method, lr=float(lr), neurons=ns.n if ns is not None else None, **_rates_row(reps[0]["evals"][tkey]),
-                             n_test=sw.n_test, kl_neutral=_kl(reps[0]["evals"][kkey]), seeds=[_seed_entry(r, tkey, kkey) for r in reps]))
+    for method in tqdm(methods, desc="frontier", disable=not progress):
+        if method == "letter" and "letter" not in sets: continue   # no letter-located set (no SAE): reported by the controls
+        train_as = "masked" if method in ("leverage", "letter") else method
+        fam = family(train_as)
+        if method in DRAWN: reps = [(runner, sets[f"{method}_{k}"], f"{method}_{k}") for k in range(n)]
+        elif METHODS[train_as].needs_neurons:
+            name = "letter" if method == "letter" else METHODS[method].selection
+            reps = [(r, sets[name], name) for r in (seeded[:sw.letter_seeds] if method == "letter" else seeded)]
+        else: reps = [(r, None, None) for r in seeded]
+        mrows = []
+        for lr in grids[fam]:
+            recs = []
+            for r, ns, name in reps:
+                recs.append((r.run(train_as, lr, examples, ns, evals=evals), name)); r.states.clear()
+            first = recs[0][0]
+            mrows.append(dict(method=method, lr=float(lr), neurons=reps[0][1].n if reps[0][1] is not None else None,
+                              replicates="set draws" if method in DRAWN else "training seeds", **_rates_row(first["evals"][tkey]),
+                              n_test=sw.n_test, kl_neutral=_kl(first["evals"][kkey]),
+                              val_score=round(float(np.mean([val_score(x["evals"][vkey]) for x, _ in recs])), 6),
+                              seeds=[dict(_seed_entry(x, tkey, kkey), set=name, val_score=round(val_score(x["evals"][vkey]), 6)) for x, name in recs]))
+        best = choose_lr({x["lr"]: x["val_score"] for x in mrows}, cfg.tol)
+        for x in mrows: x["chosen"] = x["lr"] == best   # the method at its own best: mean val |follow| over its replicates
+        rows += mrows
     with atomic_dir(sweep_dir(run_dir, model, "frontier")) as out:
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
-                                                      sweep_seeds=n_seeds), n_rows=len(rows), scored_datasets=datasets)
+                                                      sweep_seeds=n), n_rows=len(rows), scored_datasets=datasets,
+                   choice=f"per method, the smallest grid rate within {cfg.tol} of the best mean val |follow| over its replicates")
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #153c330b
@@ -256,8 +289,9 @@ def controls_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     val = rates_eval(tok, spec, val_set, seed)
     rows = []
+    grid = {**sw.frontier_lrs}["neurons"]   # the frontier's neuron grid: its runs (seed `seed`, one per draw) are these
     for name, ns in tqdm(sets.items(), desc="control sets", disable=not progress):
-        t = tune(runner, "masked", cfg.lrs["neurons"], examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend, name)
+        t = tune(runner, "masked", grid, examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend, name)
         rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
         rows.append(dict(set=name, kind=name.split("_")[0], lr=t["lr"], neurons=ns.n, per_layer=ns.per_layer(spec.n_layers),
                          overlap_with_located=round(overlap(ns, sets["located"]), 4), mean_log_leverage=info["mean_log_leverage"][name],

@@ -144,7 +144,18 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     monkeypatch.setattr(sweeps.SWEEP_PROFILES["quick"], "frontier_seeds", 2)
     rows = sweeps.frontier_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "random", "full"), progress=False)
     assert [(r["method"], r["lr"]) for r in rows] == [("masked", 1e-3), ("masked", 4e-3), ("random", 1e-3), ("random", 4e-3), ("full", 2e-4)]
-    assert all([x["seed"] for x in r["seeds"]] == [0, 1] and r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in rows)
+    # replicates: training seeds for masked and full, draws of the set (one training seed) for random
+    assert all([x["seed"] for x in r["seeds"]] == ([0, 0] if r["method"] == "random" else [0, 1]) for r in rows)
+    assert all([x["set"] for x in r["seeds"]] == ["random_0", "random_1"] for r in rows if r["method"] == "random")
+    assert all(r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in rows)
+    assert rows[2]["seeds"][0]["kl_neutral"] != rows[2]["seeds"][1]["kl_neutral"]   # another draw, another model
+    # each method's own best: one chosen rate per method, the smallest within tol of the best mean val |follow|
+    for m in ("masked", "random", "full"):
+        mr = [r for r in rows if r["method"] == m]
+        assert sum(r["chosen"] for r in mr) == 1, m
+        assert all(abs(r["val_score"] - sum(x["val_score"] for x in r["seeds"]) / 2) < 1e-5 for r in mr)
+        best = min(r["val_score"] for r in mr)
+        assert next(r for r in mr if r["chosen"])["lr"] == min(r["lr"] for r in mr if r["val_score"] <= best + train.PROFILES["quick"].tol)
     assert all(r["kl_neutral"] > 0 for r in rows) and rows[0]["kl_neutral"] != rows[2]["kl_neutral"]  # other sets, other models
     # KL per neutral prompt at every seed (paired statistics), its mean the row's
     assert all(len(x["kl_prompts"]) == 8 and abs(sum(x["kl_prompts"]) / 8 - x["kl_neutral"]) < 1e-5 for r in rows for x in r["seeds"])
@@ -152,6 +163,25 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     assert scored and all(len(x["items"][scored[0]]["margins"]) == len(x["items"][scored[0]]["ids"]) for r in rows for x in r["seeds"])
     monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun trains nothing
     assert sweeps.frontier_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "random", "full"), progress=False) == rows
+
+
+def test_full_and_lora_runs_keep_their_weights(run_dir, data_dir, monkeypatch):
+    "A cached full/LoRA run is evaluated again from its saved weights, never retrained, and comes back bit-identical."
+    loaded = start_model("tiny-llama", run_dir, "cpu")
+    cfg = train.train_config("quick")
+    _, ex = train.correction_examples(loaded, run_dir, "tiny-llama", cfg, data_dir)
+    r = train.Runner.from_config(loaded, run_dir / "cache", cfg, progress=False)
+    first = {}
+    for m in ("full", "lora"):
+        snap = lambda model: {n: p.detach().clone() for n, p in model.named_parameters()}
+        rec = r.run(m, 1e-3, ex, evals={"a": lambda model: first.setdefault(m, snap(model)) and 0.0})
+        assert (run_dir / "cache" / f"{rec['run_id']}.weights.safetensors").exists()
+    monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)   # from here on, training would fail
+    for m in ("full", "lora"):
+        again = {}
+        r.run(m, 1e-3, ex, evals={"b": lambda model: again.update({n: p.detach().clone() for n, p in model.named_parameters()}) or 0.0})
+        assert again.keys() == first[m].keys() and all(torch.equal(again[k], first[m][k]) for k in again), m
+        assert any(not torch.equal(again[k], r.start[k]) for k in again), m   # the trained weights, not the start's
 
 
 def test_controls_tune_each_set_for_itself(run_dir, data_dir, monkeypatch):
