@@ -532,6 +532,13 @@ def check_targets(r: dict) -> dict:
               diff={d: fu[d]["abs_follow"]["diff"] for d in syco}, ci={d: fu[d]["abs_follow"]["diff_ci"] for d in syco},
               rule=f"paired |follow| masked - full: interval at most {FULL_MARGIN}")
     bp = r.get("best") or {}
+    bm = (bp.get("masked") or {}).get("per_dataset") or {}
+    if syco and all(d in bm for d in syco):
+        per = {d: judge(bm[d]["ci"], hi=BAND) for d in syco}
+        entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
+              abs_follow={d: bm[d]["abs_follow"] for d in syco}, ci={d: bm[d]["ci"] for d in syco}, replicates=bp["masked"]["n_replicates"],
+              rule=f"masked at its val-chosen frontier rate: |follow| interval on the test sample (training seeds and clusters "
+                   f"resampled) inside [0, {BAND}] on every following dataset")
     for o in ("full", "lora"):
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
         if syco and bp.get("masked") and all((per_d.get(d) or {}).get("base_minus") for d in syco):
@@ -952,7 +959,8 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
 
 CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide each
     "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
-        ("masked_removes_following", "masked_heldout_format_ignores_user", "masked_within_5_of_full", "masked_within_5_of_full_at_own_best",
+        ("masked_removes_following", "masked_removes_following_at_own_best", "masked_heldout_format_ignores_user", "masked_within_5_of_full",
+         "masked_within_5_of_full_at_own_best",
          "masked_within_5_of_lora_at_own_best", "kl_at_most_full", "matched_kl_masked_at_most_full",
          "matched_kl_masked_at_most_lora", "truthfulqa_mc1_within_2"),
     "2. Better than other parameter sets of the same size":
