@@ -192,6 +192,13 @@ def test_controls_tune_each_set_for_itself(run_dir, data_dir, monkeypatch):
     probes_stage("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
     monkeypatch.setattr(train.PROFILES["quick"], "lrs", {**train.PROFILES["quick"].lrs, "neurons": [1e-3, 4e-3]})
     monkeypatch.setattr(train.PROFILES["quick"], "extend", 0)  # two rates per set, no growth past an edge
+    # the frontier's control kinds: leverage-matched draws as replicates (one training seed), the letter set at letter_seeds
+    monkeypatch.setattr(sweeps.SWEEP_PROFILES["quick"], "frontier_seeds", 2)
+    fr = sweeps.frontier_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("leverage", "letter"), progress=False)
+    lev = [r for r in fr if r["method"] == "leverage"]
+    assert [r["lr"] for r in lev] == [1e-3, 4e-3] and all([x["set"] for x in r["seeds"]] == ["leverage_0", "leverage_1"] for r in lev)
+    assert all(r["replicates"] == "set draws" and [x["seed"] for x in r["seeds"]] == [0, 0] for r in lev)
+    assert all(len(r["seeds"]) == 1 and r["seeds"][0]["set"] == "letter" for r in fr if r["method"] == "letter")
     rows = sweeps.controls_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
     names = [r["set"] for r in rows]
     assert names[:5] == ["located", "random_0", "random_1", "leverage_0", "leverage_1"] and set(names[5:]) <= {"letter"}
