@@ -11,16 +11,17 @@ from .core import (DEFAULT_MODEL, REGISTRY, STAGE_NOTEBOOKS, NeuronSet, Timer, m
                             stale_inputs, write_json, atomic_path, neuron_weights, organism_dir, load_model)
 from .data import DATASETS
 from .metrics import compare, paired_mean
+from .decode import overlap
 from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN',
            'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder',
            'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
-           'localisation_truth', 'comparisons', 'judge', 'beats', 'budget_verdicts', 'data_verdicts',
-           'control_verdicts', 'frontier_points', 'best_points', 'matched_collateral', 'collect', 'following',
-           'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows',
-           'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
+           'localisation_truth', 'location_overlap', 'comparisons', 'judge', 'beats', 'budget_verdicts',
+           'data_verdicts', 'control_verdicts', 'frontier_points', 'best_points', 'matched_collateral', 'collect',
+           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
+           'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
            'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
            'readme_markdown', 'default_figures_dir', 'paper']
 
@@ -212,6 +213,23 @@ def localisation_truth(run_dir, model: str, device: str = "cpu") -> dict | None:
                 change_share_of_top_k=round(float(ch[list(top)].sum()) / total, 4) if top else 0.0,
                 induced_change_per_layer=[round(x, 4) for x in layer_share],
                 measure="squared weight change of each neuron's gate/up rows and down column, native -> organism")
+
+def location_overlap(run_dirs: dict, model: str = DEFAULT_MODEL) -> dict:
+    """Is "the few bad neurons" one set, or an artifact of one run? The located sets of the same model in several run
+    folders (`{name: run_dir}`: e.g. the main organism, a second induction seed, a planted organism), pairwise:
+    the share of the first set's neurons also in the second, chance (the budget), and each set's neurons per layer."""
+    sets = {k: NeuronSet.load(stage_folder(v, model, "neurons") / "neuronset.json") for k, v in run_dirs.items()
+            if (stage_folder(v, model, "neurons") / "neuronset.json").exists()}
+    mf = {k: stage_folder(run_dirs[k], model, "neurons") / "meta.json" for k in sets}
+    meta = {k: read_json(f) if f.exists() else {} for k, f in mf.items()}
+    total = next((((m.get("neurons") or {}).get("total")) for m in meta.values() if (m.get("neurons") or {}).get("total")), None)
+    n_layers = max((len((m.get("neurons") or {}).get("per_layer") or []) for m in meta.values()), default=0)
+    names = list(sets)
+    pairs = [dict(a=a, b=b, overlap=round(overlap(sets[a], sets[b]), 4) if sets[a].n else None)
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    return dict(model=model_slug(model), sets={k: dict(n=v.n, per_layer=v.per_layer(n_layers) if n_layers else None) for k, v in sets.items()},
+                pairs=pairs, chance=round(sets[names[0]].n / total, 4) if names and total else None,
+                measure="|A & B| / |A| of the located neuron sets")
 
 # %% ../nbs/06_paper.ipynb #c8972c99
 EVAL_METHODS = ("native", "organism", "none", "masked", "random", "random_at_masked_lr", "full", "lora")
