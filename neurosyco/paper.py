@@ -996,7 +996,7 @@ def verdicts_markdown(r: dict) -> str:
     for claim, keys in CLAIMS.items():
         got = [(k, t[k]) for k in keys if isinstance(t.get(k), dict) and "verdict" in t[k]]
         lines.append(f"- **{claim}**: " + ("; ".join(f"`{k}` {v['verdict'] or 'not measured'}" for k, v in got) if got else
-                                            "not measured" + ("" if t.get("following_datasets") else " (the start follows the user on no dataset)")))
+                                            "not measured" + (" in this run (what decides it is part of `bash .ci/extended`)" if t.get("following_datasets") else " (the start follows the user on no dataset)")))
     return "\n".join(lines)
 
 def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base: str = "figures") -> str:

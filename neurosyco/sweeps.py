@@ -34,8 +34,8 @@ class SweepConfig:
     sweep_seeds: int = 3
     n_test: int = 32
     n_kl: int = 16
-    frontier_lrs: dict = field(default_factory=lambda: {"neurons": [7e-4, 1.4e-3, 3e-3, 6e-3], "full": [1e-4, 2e-4, 4.5e-4, 9e-4],
-                                                        "lora": [1e-3, 2e-3, 4.5e-3, 9e-3]})
+    # three rates per family, about x3 apart, from under- to over-correction (the main command's budget: ~50 runs at 3 replicates)
+    frontier_lrs: dict = field(default_factory=lambda: {"neurons": [7e-4, 2e-3, 6e-3], "full": [1e-4, 3e-4, 9e-4], "lora": [1e-3, 3e-3, 9e-3]})
     frontier_seeds: int | None = None   # training seeds per frontier point (None: `sweep_seeds`)
     control_draws: int = 3              # draws of each random control set (uniform per layer; leverage-matched)
     letter_seeds: int = 1               # training seeds of the letter-located set on the frontier (the main command's budget: one)

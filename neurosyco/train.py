@@ -282,13 +282,12 @@ def rates_eval(tokenizer, spec: ModelSpec, items_by_dataset: dict, seed: int = 0
 class TrainConfig:
     "How stage 04 trains (one run: `steps` x `batch_size` examples) and tunes (`lrs` per method family, scored on `n_val` items)."
     steps: int = 20
-    batch_size: int = 4   # 80 examples seen per run: the frontier's ~70 runs fit the main command's 150 minutes (8: ~2x the time)
+    batch_size: int = 4   # 80 examples seen per run: the frontier's ~50 runs fit the main command's 150 minutes (8: ~2x the time)
     n_per_dataset: dict = field(default_factory=lambda: {"nlp": 128, "phil": None, "poli": 64})  # `train` items (None: all)
     n_synthetic: int = 64
     n_val: int = 32       # `val` items per dataset, spread over every cluster (`cluster_sample`)
     # the frontier's grids (05b `SweepConfig.frontier_lrs`): every run tuning trains is a frontier point, trained once
-    lrs: dict = field(default_factory=lambda: {"full": [1e-4, 2e-4, 4.5e-4, 9e-4], "lora": [1e-3, 2e-3, 4.5e-3, 9e-3],
-                                               "neurons": [7e-4, 1.4e-3, 3e-3, 6e-3]})
+    lrs: dict = field(default_factory=lambda: {"full": [1e-4, 3e-4, 9e-4], "lora": [1e-3, 3e-3, 9e-3], "neurons": [7e-4, 2e-3, 6e-3]})
     lora_r: int = 8
     weight_decay: float = 0.0
     tol: float = 0.02     # `val` scores within `tol` of the best count as as good
