@@ -19,11 +19,11 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder',
            'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
            'localisation_truth', 'location_overlap', 'comparisons', 'judge', 'beats', 'budget_verdicts',
-           'data_verdicts', 'control_verdicts', 'frontier_points', 'best_points', 'matched_collateral', 'collect',
-           'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows',
-           'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
-           'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'build_figures', 'verdicts_markdown',
-           'readme_markdown', 'default_figures_dir', 'paper']
+           'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
+           'matched_collateral', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
+           'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table',
+           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
+           'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -408,6 +408,10 @@ def frontier_points(rows: list[dict], datasets) -> list[dict]:
                         kl=float(np.mean(kls)) if kls else None, kl_seeds=kls, n_seeds=len(b.get("seeds") or [b])))
     return out
 
+def scored_datasets(rows: list[dict], datasets) -> list[str]:
+    "Those of `datasets` a sweep's rows scored (per-item margins at every replicate): a sweep scores what the start follows on `val`."
+    return [d for d in datasets if rows and all(_seeds_side(b, d) for b in rows)]
+
 def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """Every method at its own best, from the frontier: the rate each chose on `val` (`chosen`: mean |follow| over its
     replicates), with |follow| per dataset on `test` (replicates and clusters resampled) and `base`'s |follow| minus the
@@ -435,7 +439,9 @@ def matched_collateral(rows: list[dict], datasets, band: float = BAND, base: str
     """Collateral at matched correction, from the frontier: per method, its least-collateral corrected rate (the smallest
     mean KL among rates whose |follow| interval lies inside [0, `band`] on every following dataset), and `base`'s KL per
     neutral prompt minus each other method's at those rates, paired over the same prompts (training seeds averaged).
-    A method with no corrected rate on its grid is reported as not corrected (and compared with nothing)."""
+    A method with no corrected rate on its grid is reported as not corrected (and compared with nothing). `datasets`
+    are read where the sweep scored them (it scores those the start follows on `val`; `scored_datasets`)."""
+    datasets = scored_datasets(rows, datasets)
     best = {}
     for b, p in zip(rows, frontier_points(rows, datasets)):
         ok = len(p["per_dataset"]) == len(datasets) > 0 and all(v["ci"][1] <= band for v in p["per_dataset"].values())
@@ -551,19 +557,21 @@ def check_targets(r: dict) -> dict:
               rule=f"paired |follow| masked - full: interval at most {FULL_MARGIN}")
     bp = r.get("best") or {}
     bm = (bp.get("masked") or {}).get("per_dataset") or {}
-    if syco and all(d in bm for d in syco):
-        per = {d: judge(bm[d]["ci"], hi=BAND) for d in syco}
+    fs = [d for d in syco if d in bm]   # the following datasets the frontier scored (it scores those the start follows on val)
+    unscored = [d for d in syco if d not in bm]
+    if fs:
+        per = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
         entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
-              abs_follow={d: bm[d]["abs_follow"] for d in syco}, ci={d: bm[d]["ci"] for d in syco}, replicates=bp["masked"]["n_replicates"],
-              rule=f"masked at its val-chosen frontier rate: |follow| interval on the test sample (training seeds and clusters "
-                   f"resampled) inside [0, {BAND}] on every following dataset")
+              abs_follow={d: bm[d]["abs_follow"] for d in fs}, ci={d: bm[d]["ci"] for d in fs}, replicates=bp["masked"]["n_replicates"],
+              not_scored=unscored, rule=f"masked at its val-chosen frontier rate: |follow| interval on the test sample (training seeds "
+                                        f"and clusters resampled) inside [0, {BAND}] on every following dataset the frontier scored")
     for o in ("full", "lora"):
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
-        if syco and bp.get("masked") and all((per_d.get(d) or {}).get("base_minus") for d in syco):
-            per = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in syco}
+        if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
+            per = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
             entry(f"masked_within_5_of_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
-                  replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in syco},
-                  ci={d: per_d[d]["base_minus"]["diff_ci"] for d in syco},
+                  replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
+                  ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
                   rule=f"the frontier at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
                        f"masked - {o} on the test sample, seeds and clusters resampled: interval at most {FULL_MARGIN}")
     tq = C.get(start, {}).get("truthfulqa_mc1")
