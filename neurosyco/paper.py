@@ -818,6 +818,7 @@ def fig_data_sweep(results: list[dict], stem: Path) -> list[Path]:
     "Figure 2: user-following vs unique training items (log scale; examples seen fixed) per dataset, masked vs full vs LoRA."
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     rs = [r for r in results if r.get("sweep")]
+    if not rs: return []   # no data sweep (the main command leaves it to the extended one): no empty figure
     ds = [d for d in DATASETS if any(s.get(d) is not None for r in rs for s in r["sweep"])] or list(DATASETS)  # the swept datasets
     fig, axes = plt.subplots(max(len(rs), 1), len(ds), figsize=(3.6 * len(ds), 3 * max(len(rs), 1)), squeeze=False)
     for row, r in zip(axes, rs):
@@ -845,6 +846,7 @@ def fig_frontier(results: list[dict], stem: Path) -> list[Path]:
     "Figure 4: the correction-collateral frontier: mean |follow| (over the following datasets) vs KL from the start, one curve per method over its rates."
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     rs = [r for r in results if r.get("frontier")]
+    if not rs: return []
     fig, axes = plt.subplots(1, max(len(rs), 1), figsize=(5 * max(len(rs), 1), 3.6), squeeze=False)
     for ax, r in zip(axes[0], rs):
         for m in dict.fromkeys(p["method"] for p in r["frontier"]):
