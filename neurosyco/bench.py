@@ -407,12 +407,13 @@ def bench_stage(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quic
     if out: write_json(out, res)
     return res
 
-def bench_table(res: dict) -> str:
-    "The README's small table of measured ratios."
+def bench_table(res: dict, stage_seconds: dict | None = None) -> str:
+    """The README's small table of measured ratios, and the wall time per stage: `stage_seconds` (the last full run's
+    `timings`, from its results.json) if given, else what the bench recorded when it ran."""
     rows = ["| measured ratio | value |", "|---|---|"] + [f"| {k} | {res[k]:.3f} |" for k in BENCH_KEYS]
     rows.append(f"| evaluation throughput (items/s, both orders) | {res['eval']['items_per_s']:.2f} |")
     out = "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
-    st = (res.get("stage_seconds") or {}).get("full")
+    st = stage_seconds or (res.get("stage_seconds") or {}).get("full")
     if st:
         out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; a resumed pipeline keeps the "
                 "seconds of the call that did each stage's work): "
