@@ -420,6 +420,8 @@ def bench_table(res: dict, stage_seconds: dict | None = None) -> str:
                 + ", ".join(f"{k} {v:.0f}" for k, v in st.items() if k not in ("total", "this_call"))
                 + (f"; {st['total'] / 60:.1f} min in all." if st.get("total") else "."))
         g = time_groups(st)
+        if "frontier" not in st:   # recorded before the main command was the frontier: no grouping by today's commands
+            return out + " (Recorded at an earlier design of the pipeline, before the frontier; the main command's stages differ now.)"
         out += (f" By what they buy: the main command {round(g['shared'] + g['frontier'], 1)} min (the shared stages: the organism, "
                 f"its and the native model's evaluation, 01-03 and cost, {g['shared']} min; the frontier and the controls "
                 f"{g['frontier']} min); the extended command's parts: stage 04/05 per method {g['table1']} min, the held-out "
