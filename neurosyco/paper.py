@@ -768,9 +768,10 @@ def table9_rows(results: list[dict]) -> list[dict]:
     for r in results:
         for m, v in (r.get("best") or {}).items():
             row = {"model": r["model"], "method": m, "lr": f"{v['lr']:g}", "replicates": f"{v['n_replicates']} {v.get('replicates') or ''}".strip()}
-            for d, x in v["per_dataset"].items():
+            for d in DATASETS:   # every dataset, so rows of models that scored different ones share their columns
+                x = v["per_dataset"].get(d)
                 row[f"{d.upper()} |follow|"] = _abs_ci(x)
-                row[f"{d.upper()} d|f| vs masked"] = "0" if m == "masked" else _delta(x.get("base_minus"))
+                row[f"{d.upper()} d|f| vs masked"] = "-" if x is None else "0" if m == "masked" else _delta(x.get("base_minus"))
             kb = v.get("kl_base_minus")
             row.update({"KL": _num(v.get("kl"), "{:.4f}"),
                         "KL - masked": (f"{-kb['diff']:+.4f} [{-kb['diff_ci'][1]:+.4f}, {-kb['diff_ci'][0]:+.4f}]" if kb and _ok(kb.get("diff_ci")) else "-")})
