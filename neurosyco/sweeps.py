@@ -290,7 +290,7 @@ def controls_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     val = rates_eval(tok, spec, val_set, seed)
     rows = []
-    grid = {**sw.frontier_lrs}["neurons"]   # the frontier's neuron grid: its runs (seed `seed`, one per draw) are these
+    grid = sw.frontier_lrs["neurons"]   # the frontier's neuron grid: its runs (seed `seed`, one per draw) are these
     for name, ns in tqdm(sets.items(), desc="control sets", disable=not progress):
         t = tune(runner, "masked", grid, examples, val, sets, cfg.tol, vkey, cfg.patience, cfg.extend, name)
         rec = runner.run("masked", t["lr"], examples, ns, evals=evals)
