@@ -18,8 +18,8 @@ from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # 
 __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN',
            'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder',
            'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
-           'localisation_truth', 'location_overlap', 'comparisons', 'judge', 'beats', 'budget_verdicts',
-           'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
+           'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'comparisons', 'judge', 'beats',
+           'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
            'matched_collateral', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
            'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table',
            'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
@@ -231,6 +231,35 @@ def location_overlap(run_dirs: dict, model: str = DEFAULT_MODEL) -> dict:
     return dict(model=model_slug(model), sets={k: dict(n=v.n, per_layer=v.per_layer(n_layers) if n_layers else None) for k, v in sets.items()},
                 pairs=pairs, chance=round(sets[names[0]].n / total, 4) if names and total else None,
                 measure="|A & B| / |A| of the located neuron sets")
+
+# %% ../nbs/06_paper.ipynb #5ca6f710
+def sae_seed_rerun(run_dir, out_dir, model: str = DEFAULT_MODEL, profile: str = "quick", sae_seed: int = 1, seed: int = 0,
+                   device: str = "auto", data_dir=None, sae_cfg=None) -> dict:
+    """Does the located set depend on the SAEs' training seed? Stages 02 and 03 again in `out_dir`, with the SAEs
+    trained at `sae_seed` (the same corpus, layers and settings; `sae_cfg` replaces the profile's settings), from
+    `run_dir`'s organism and stage 01 (linked, not copied or recomputed); returns the two located sets' overlap
+    (`location_overlap`). A finished rerun at the same SAE seed is read, not redone."""
+    import dataclasses
+    from neurosyco.core import stage_config
+    from neurosyco.probes import PROFILES as PROBE_PROFILES, SAETrainConfig, probes_stage
+    from neurosyco.decode import decode_stage
+    if Path(out_dir).resolve() == Path(run_dir).resolve(): raise ValueError(f"out_dir must not be run_dir ({run_dir}): the rerun would replace its located set")
+    if sae_seed == seed: raise ValueError(f"sae_seed={sae_seed} is the seed run_dir's SAEs were trained at: choose another")
+    src, dst = stage_dir(run_dir, model, "activations", create=False).parent, Path(out_dir) / model_slug(model)
+    if not (src / "activations" / "meta.json").exists(): raise FileNotFoundError(f"{src / 'activations'} has no finished stage 01: run the pipeline on {run_dir} first")
+    dst.mkdir(parents=True, exist_ok=True)
+    for s in ("organism", "activations"):   # stages 00-01 do not depend on the SAEs: the rerun reads the originals
+        if (src / s).exists() and not (dst / s).exists(): (dst / s).symlink_to((src / s).resolve(), target_is_directory=True)
+    cfg = dataclasses.replace(sae_cfg or SAETrainConfig(**stage_config(PROBE_PROFILES, profile, what="probes").sae), seed=sae_seed)
+    sj = dst / "probes" / "sae.json"
+    done = sj.exists() and (dst / "neurons" / "neuronset.json").exists() and all(
+        (v.get("config") or {}).get("seed") == sae_seed for v in read_json(sj).values())
+    if not done:
+        res = probes_stage(model, out_dir, profile, data_dir, seed, device, sae_cfg=cfg, progress=False)
+        if any(v["source"] != "trained" for v in res["sae"].values()):
+            raise ValueError(f"{model} uses released or given SAEs: they have no training seed to vary")
+        decode_stage(model, out_dir, profile, data_dir, seed, device)
+    return dict(location_overlap({f"sae_seed_{seed}": run_dir, f"sae_seed_{sae_seed}": out_dir}, model), sae_seeds=[seed, sae_seed])
 
 # %% ../nbs/06_paper.ipynb #c8972c99
 EVAL_METHODS = ("native", "organism", "none", "masked", "random", "random_at_masked_lr", "full", "lora")
