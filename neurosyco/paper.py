@@ -448,6 +448,9 @@ def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = 
     method's, paired on the same items (`a` base, `b` the method), and the KL per neutral prompt paired the same way."""
     ch = {b["method"]: b for b in rows if b.get("chosen")}
     if base not in ch: return {}
+    # KL over the replicates, as the paired difference below and the frontier's points read it (not the first replicate's)
+    _kl_mean = lambda b: (round(float(np.mean([s["kl_neutral"] for s in b["seeds"]])), 4)
+                          if b.get("seeds") and all(s.get("kl_neutral") is not None for s in b["seeds"]) else b.get("kl_neutral"))
     kp = lambda b: (np.mean([s["kl_prompts"] for s in b["seeds"]], axis=0).tolist()
                     if b.get("seeds") and all(s.get("kl_prompts") is not None for s in b["seeds"]) else None)
     out = {}
@@ -461,7 +464,7 @@ def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = 
                           base_minus=None if m == base else compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed))
         ka, kb = kp(ch[base]), kp(b)
         out[m] = dict(lr=b["lr"], replicates=b.get("replicates"), n_replicates=len(b.get("seeds") or []), val_score=b.get("val_score"),
-                      per_dataset=per, kl=b.get("kl_neutral"),
+                      per_dataset=per, kl=_kl_mean(b),
                       kl_base_minus=paired_mean(ka, kb, n_boot=n_boot, seed=seed) if m != base and ka and kb and len(ka) == len(kb) else None)
     return out
 
@@ -802,7 +805,7 @@ def table9_rows(results: list[dict]) -> list[dict]:
                 row[f"{d.upper()} |follow|"] = _abs_ci(x)
                 row[f"{d.upper()} d|f| vs masked"] = "-" if x is None else "0" if m == "masked" else _delta(x.get("base_minus"))
             kb = v.get("kl_base_minus")
-            row.update({"KL": _num(v.get("kl"), "{:.4f}"),
+            row.update({"KL (mean)": _num(v.get("kl"), "{:.4f}"),
                         "KL - masked": (f"{-kb['diff']:+.4f} [{-kb['diff_ci'][1]:+.4f}, {-kb['diff_ci'][0]:+.4f}]" if kb and _ok(kb.get("diff_ci")) else "-")})
             out.append(row)
     return out
