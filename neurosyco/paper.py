@@ -562,6 +562,8 @@ def following(entry: dict) -> list[str]:
     "The datasets on which a model clearly follows the user on `test`: the lower end of follow's cluster interval above 0."
     return [d for d in DATASETS if isinstance(entry.get(d), dict) and (entry[d].get("follow_ci") or [0.0])[0] > 0]
 
+def _ok(ci) -> bool: return bool(ci) and all(c is not None and not math.isnan(c) for c in ci)
+
 def check_targets(r: dict) -> dict:
     """Each target, computed from paired cluster-bootstrap intervals (rule: `judge`): 'met' when the whole 95% interval
     satisfies it, 'not met' when none of it does, 'inconclusive' otherwise; only datasets the starting model clearly
@@ -618,7 +620,7 @@ def check_targets(r: dict) -> dict:
                        f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)")
     for o in ("full", "lora", "random", "leverage", "letter"):   # collateral at each method's own best (Table 9's KL columns)
         kb = (bp.get(o) or {}).get("kl_base_minus")
-        if fs and kb and all(c is not None and not math.isnan(c) for c in kb.get("diff_ci") or [None]):
+        if fs and kb and _ok(kb.get("diff_ci")):
             entry(f"kl_at_own_best_masked_at_most_{o}", judge(kb["diff_ci"], hi=0.0), lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   masked=bp["masked"]["kl"], other=bp[o]["kl"], diff=kb["diff"], ci=kb["diff_ci"],
                   rule=f"the frontier at each method's val-chosen rate: KL from the start per neutral prompt (mean over replicates), "
@@ -692,7 +694,6 @@ def _pct(x, ci=None) -> str:
 
 def _num(x, fmt="{:.3f}") -> str: return "-" if x is None else fmt.format(x)
 
-def _ok(ci) -> bool: return bool(ci) and all(c is not None and not math.isnan(c) for c in ci)
 
 def _fol(x, ci=None) -> str:
     "A follow value (-1..1) with its interval, as `+0.85 [+0.70, +0.95]`."
