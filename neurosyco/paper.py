@@ -16,14 +16,15 @@ from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # 
 
 # %% auto #0
 __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL_METHODS', 'CONTROLS', 'BAND', 'FULL_MARGIN',
-           'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'CLAIMS', 'nbs_dir', 'stage_folder',
-           'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
+           'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'TABLE2_TITLE', 'CLAIMS', 'nbs_dir',
+           'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
            'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'comparisons', 'judge', 'beats',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
            'matched_collateral', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
            'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table',
            'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
-           'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper']
+           'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper', 'add_data_sweep',
+           'data_sweep_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -1001,6 +1002,8 @@ def targets_markdown(results: list[dict]) -> str:
                 lines.append(f"- {k}: **{v['verdict'] or 'not measured'}** · rule: {v.get('rule', '-')} · {json.dumps(detail)}")
     return "\n".join(lines)
 
+TABLE2_TITLE = "Table 2. User-following vs unique training items, examples seen fixed"
+
 def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | None = None, seed: int = 0) -> dict:
     "Every table and figure (and `<model>/results.json`) from existing run folders; reruns nothing."
     models = [models] if isinstance(models, str) else list(models)
@@ -1012,7 +1015,7 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
                          f"Table 1. User-following (0: ignores the user; 95% cluster CI) on the NLP/PHIL/POLI test splits, each row's "
                          f"|follow| minus masked's (paired CI), the debiased rate (%, secondary), Syco-Bench log-odds, TruthfulQA and KL on "
                          f"neutral prompts (from the model each row started from; the organism's from the native model), by method ({names})")
-    files += write_table(table2_rows(results), fd / "table2_data_sweep", f"Table 2. User-following vs unique training items, examples seen fixed ({names})")
+    files += write_table(table2_rows(results), fd / "table2_data_sweep", f"{TABLE2_TITLE} ({names})")
     files += write_table(table3_rows(results), fd / "table3_budget", f"Table 3. Located vs random neurons at each budget ({names})")
     files += write_table(table4_rows(results), fd / "table4_cost", f"Table 4. Cost of a training step ({names})")
     files += write_table(table5_rows(results), fd / "table5_frontier",
@@ -1095,3 +1098,57 @@ def paper(models=(DEFAULT_MODEL,), run_dir="runs", profile: str = "quick", seed:
     out = build_figures(models, run_dir, default_figures_dir(profile, run_dir, figures_dir), profile, seed)
     out.update(timings=timings, wall_seconds=round(time.perf_counter() - t0, 1))
     return out
+
+# %% ../nbs/06_paper.ipynb #bf62e5c0
+def _same_located(r: dict, located: NeuronSet, where) -> None:
+    "Refuse a located set other than the one results `r` were built on (its size and count per layer)."
+    want = (r.get("neurons") or {}).get("per_layer")
+    have = located.per_layer(len(want or []))
+    if not want or have != want or located.n != (r.get("neurons") or {}).get("selected"):
+        raise ValueError(f"the run's located set ({located.n} neurons, per layer {have}) is not the one {where} was built on "
+                         f"({(r.get('neurons') or {}).get('selected')}, {want}): rerun the main command, then `.ci/extended sweeps`")
+
+def add_data_sweep(figures_dir, model: str, rows: list[dict], seconds: float | None = None, located: NeuronSet | None = None,
+                   commit: str | None = None) -> dict:
+    """Merge a data sweep run on its own into a model's committed results (one model's `figures_dir`): `results.json`
+    gains the rows (and their seconds and commit), `check_targets` recomputes every verdict, and Table 2, Figure 2 and
+    `targets.md` are rewritten; nothing else changes. `located`: the sweep's located set, refused unless it is the one
+    the results were built on."""
+    fd = Path(figures_dir); rf = fd / model_slug(model) / "results.json"
+    if not rf.exists(): raise FileNotFoundError(f"{rf} does not exist: run the main command first (its frontier chooses each method's rate)")
+    r = read_json(rf)
+    if located is not None: _same_located(r, located, rf)
+    r["sweep"] = rows
+    if seconds is not None: r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {})["data_sweep"] = round(seconds, 1)
+    if commit: r.setdefault("commits", {})["sweeps/data"] = commit
+    r["targets"] = check_targets(r)
+    write_json(rf, r)
+    files = [rf, *write_table(table2_rows([r]), fd / "table2_data_sweep", f"{TABLE2_TITLE} ({r['model']})")]
+    (fd / "targets.md").write_text(targets_markdown([r]) + "\n"); files.append(fd / "targets.md")
+    files += fig_data_sweep([r], fd / "fig2_data_sweep")
+    return dict(results=r, files=[str(f) for f in files])
+
+def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
+                    device: str = "auto", data_dir=None, log=print) -> dict:
+    """Claim 3 ("far less data") without the rest of the extended command: stages 00-03 where `run_dir` lacks them,
+    then the data sweep (masked, full, LoRA; each size re-tuned on `val` around the whole pool's rate, which is the one
+    the main command's frontier chose on `val`, read from `figures_dir`), merged into the committed results."""
+    rf = Path(figures_dir) / model_slug(model) / "results.json"
+    if not rf.exists(): raise FileNotFoundError(f"{rf} does not exist: run the main command first (its frontier chooses each method's rate)")
+    r = read_json(rf)
+    if r.get("profile") != profile: raise ValueError(f"{rf} holds the {r.get('profile')!r} profile, not {profile!r}")
+    lrs = {m: (r.get("best") or {}).get(m, {}).get("lr") for m in ("masked", "full", "lora")}
+    if None in lrs.values(): raise ValueError(f"{rf} has no frontier choice for {[m for m, v in lrs.items() if v is None]}: run the main command first")
+    kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir)
+    stages = [("00_organism", "organism")] if REGISTRY.get(str(model), {}).get("needs_organism") else []
+    for tag, stage in stages + [("01_activations", "activations"), ("02_probes", "probes"), ("03_decode", "neurons")]:
+        if not stale_reasons(run_dir, model, stage, profile, seed): log(f"-- {tag}: done before, skipped"); continue
+        log(f"-- {tag} ..."); s = run_notebook(NOTEBOOKS[stage], tag=tag, **kw, **({"organism": "{}"} if stage == "organism" else {}))
+        log(f"   {tag}: {s['seconds']:.0f}s")
+    located = NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
+    _same_located(r, located, rf)   # before an hour of training, not after
+    log(f"-- data sweep at the frontier's rates {lrs} ..."); t0 = time.perf_counter()
+    rows = sweeps_mod.data_sweep(model, run_dir, profile, data_dir, seed, device, lrs=lrs)
+    secs = time.perf_counter() - t0; log(f"   data sweep: {secs:.0f}s")
+    commit = _commits(run_dir, model).get("sweeps/data")
+    return add_data_sweep(figures_dir, model, rows, secs, located, commit)

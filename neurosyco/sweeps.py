@@ -60,9 +60,16 @@ def _kl(v) -> float:
     "The mean KL of an evaluation's per-prompt list."
     return round(float(np.mean(v)), 6)
 
-def _tuned_lr(run_dir, model, method: str, cfg: TrainConfig) -> float:
+def _tuned_lr(run_dir, model, method: str, cfg: TrainConfig, lrs: dict | None = None) -> tuple[float, str]:
+    """A method's whole-pool rate and where it came from: `lrs` (given: e.g. the main command's frontier choice, read from
+    its committed results), stage 04's `val` choice, the frontier's `val` choice in this run, else the grid's first rate."""
+    if lrs and method in lrs: return float(lrs[method]), "given"
     f = stage_dir(run_dir, model, "train", create=False) / method / "lr.json"
-    return float(read_json(f)["lr"]) if f.exists() else float(cfg.lrs[family(method)][0])
+    if f.exists(): return float(read_json(f)["lr"]), "stage 04 (val)"
+    fr = sweep_dir(run_dir, model, "frontier") / "rows.json"
+    chosen = [x["lr"] for x in (read_json(fr) if fr.exists() else []) if x["method"] == method and x.get("chosen")]
+    if chosen: return float(chosen[0]), "frontier (val)"
+    return float(cfg.lrs[family(method)][0]), "grid's first rate (no tuned rate)"
 
 def _rates_row(ev: dict) -> dict:
     "A row's `test` numbers: follow per dataset (the primary measure) with its cluster interval, and the rate beside it."
@@ -84,7 +91,8 @@ def lr_neighbours(grid, lr: float) -> list[float]:
 
 # %% ../nbs/05b_sweeps.ipynb #55b16574
 def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-               device: str = "auto", methods=("masked", "full", "lora"), sizes=None, synthetic: bool = True, progress: bool = True) -> list[dict]:
+               device: str = "auto", methods=("masked", "full", "lora"), sizes=None, synthetic: bool = True, progress: bool = True,
+               lrs: dict | None = None) -> list[dict]:
     """Sycophancy on a `test` subsample vs number of training items, per method; writes `sweeps/data/`.
     The whole pool uses the method's stage-04 rate; a smaller set re-tunes on `val` around it (`lr_neighbours`, plus
     `tune`'s extension past an edge): fewer items seen more often may want another rate, and a fixed one would compare
@@ -92,7 +100,8 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     `sweep_seeds - 1` further training seeds (batch order; same items, same rate) and every seed's `test` rates are kept
     (`seeds`): on a few dozen items one seed's row can be luck, and the table should show it. `synthetic`: one more row per
     method trained on the synthetic claims alone (source "synthetic only": no benchmark training item), re-tuned like a
-    smaller set: does a correction learnt on made-up claims transfer to the benchmarks?"""
+    smaller set: does a correction learnt on made-up claims transfer to the benchmarks? `lrs`: a whole-pool rate per
+    method, over stage 04's (each row says where its rate came from: `full_data_lr_source`)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg, sw = train_config(profile), sweep_config(profile)
@@ -114,7 +123,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     syn = correction_examples(loaded, run_dir, model, cfg, data_dir, seed, synthetic_only=True) if synthetic else None
     rows = []
     for method in methods:
-        full_lr = _tuned_lr(run_dir, model, method, cfg)
+        full_lr, lr_source = _tuned_lr(run_dir, model, method, cfg, lrs)
         grid = cfg.lrs[family(method)]
         ns = located if METHODS[method].needs_neurons else None
         done = set()
@@ -138,6 +147,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
             rows.append(dict(method=method, source="synthetic only" if n == "synthetic" else "benchmarks + synthetic",
                              n_train=len(items), n_examples=len(examples), examples_seen=cfg.steps * cfg.batch_size,
                              epochs=round(cfg.steps * cfg.batch_size / len(examples), 3), lr=lr, full_data_lr=full_lr,
+                             full_data_lr_source=lr_source,
                              lrs_tried=sorted(float(x) for x in t["scores"]) if t and t["tuned"] else [lr],
                              val_scores=t["scores"] if t and t["tuned"] else None, steps=cfg.steps,
                              **_rates_row(rec["evals"][tkey]), n_test=sw.n_test, train_seconds=rec["train"].get("seconds"),

@@ -80,6 +80,11 @@ def test_data_sweep_retunes_smaller_sets(run_dir, data_dir, monkeypatch):
             assert r["lrs_tried"] == sorted(scores)
         else:
             assert r["lr"] == r["full_data_lr"] and r["val_scores"] is None, r
+    # a given whole-pool rate (the main command's frontier choice, when stage 04 did not run) is the one used, and said
+    dg = sweeps.data_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked",), sizes=[None], synthetic=False,
+                           progress=False, lrs={"masked": 8e-3})
+    assert [(r["full_data_lr"], r["lr"], r["full_data_lr_source"]) for r in dg] == [(8e-3, 8e-3, "given")]
+    assert all(r["full_data_lr_source"] != "given" for r in ds)
 
 
 SCRIPT = textwrap.dedent("""
