@@ -23,8 +23,8 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'matched_collateral', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
            'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table',
            'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
-           'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper', 'add_data_sweep',
-           'data_sweep_part']
+           'write_figures', 'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper',
+           'update_results', 'data_sweep_part', 'own_best_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -36,7 +36,7 @@ PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # m
 # EXTENDED_SWEEPS: the controls sweep (each draw tuned for itself over the frontier's runs, with `tune`'s extension past
 # a grid edge, which the frontier does not have), the held-out format, the data and budget sweeps.
 MAIN_SWEEPS = ("frontier", "cost")
-EXTENDED_SWEEPS = ("controls", "heldout", "data_sweep", "budget_sweep")
+EXTENDED_SWEEPS = ("controls", "own_best", "heldout", "data_sweep", "budget_sweep")
 NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
@@ -138,6 +138,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         # the frontier trains every run the controls and stage 04 tune over, so it goes first
         for name, fn, folder in [x for x in (("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
                                  ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
+                                 ("own_best", sweeps_mod.own_best_sweep, stage_folder(run_dir, model, "sweeps", "own_best")),
                                  ("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
                                  ("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
@@ -522,6 +523,8 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
                                     following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     r["best"] = best_points(_read(stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json") or [],
                             following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
+    ob = _read(stage_folder(run_dir, model, "sweeps", "own_best") / "rows.json")
+    if ob: r["best_test"] = best_points(ob, following(r["methods"].get(r["start"]) or {}) or list(DATASETS))   # the same runs, every test item
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
     if au: r["probe"] = {k: au["best"].get(k) for k in ("layer", "auroc_sae", "auroc_neurons", "auroc_resid", "position")}
     nd = stage_folder(run_dir, model, "neurons")
@@ -591,7 +594,8 @@ def check_targets(r: dict) -> dict:
         entry("masked_within_5_of_full", _combine(per.values()), per_dataset=per,
               diff={d: fu[d]["abs_follow"]["diff"] for d in syco}, ci={d: fu[d]["abs_follow"]["diff_ci"] for d in syco},
               rule=f"paired |follow| masked - full: interval at most {FULL_MARGIN}")
-    bp = r.get("best") or {}
+    bp = r.get("best_test") or r.get("best") or {}   # every test item (`own_best_sweep`) where it ran, else the frontier's sample
+    where = "every test item" if r.get("best_test") else "the test sample"
     bm = (bp.get("masked") or {}).get("per_dataset") or {}
     fs = [d for d in syco if d in bm]   # the following datasets the frontier scored (it scores those the start follows on val)
     unscored = [d for d in syco if d not in bm]
@@ -599,7 +603,7 @@ def check_targets(r: dict) -> dict:
         per = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
         entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
               abs_follow={d: bm[d]["abs_follow"] for d in fs}, ci={d: bm[d]["ci"] for d in fs}, replicates=bp["masked"]["n_replicates"],
-              not_scored=unscored, rule=f"masked at its val-chosen frontier rate: |follow| interval on the test sample (training seeds "
+              not_scored=unscored, rule=f"masked at its val-chosen frontier rate: |follow| interval on {where} (training seeds "
                                         f"and clusters resampled) inside [0, {BAND}] on every following dataset the frontier scored")
     for o in ("full", "lora"):
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
@@ -609,7 +613,7 @@ def check_targets(r: dict) -> dict:
                   replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
                   ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
                   rule=f"the frontier at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
-                       f"masked - {o} on the test sample, seeds and clusters resampled: interval at most {FULL_MARGIN}")
+                       f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}")
     for o in ("random", "leverage", "letter"):   # the control sets at their own best, from the frontier (replicates: draws or seeds)
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
         if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
@@ -617,7 +621,7 @@ def check_targets(r: dict) -> dict:
             entry(f"located_beats_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   replicates=f"{bp[o]['n_replicates']} {bp[o].get('replicates') or ''}".strip(),
                   diff={d: per_d[d]["base_minus"]["diff"] for d in fs}, ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
-                  rule=f"the frontier at each set's val-chosen rate: paired |follow| located - {o} on the test sample (replicates and "
+                  rule=f"the frontier at each set's val-chosen rate: paired |follow| located - {o} on {where} (replicates and "
                        f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)")
     for o in ("full", "lora", "random", "leverage", "letter"):   # collateral at each method's own best (Table 9's KL columns)
         kb = (bp.get(o) or {}).get("kl_base_minus")
@@ -803,12 +807,13 @@ def table7_rows(results: list[dict]) -> list[dict]:
                         "KL masked - method": (f"{bm['diff']:+.4f} [{bm['diff_ci'][0]:+.4f}, {bm['diff_ci'][1]:+.4f}]" if _ok(bm.get("diff_ci")) else "-")})
     return out
 
-def table9_rows(results: list[dict]) -> list[dict]:
+def table9_rows(results: list[dict], key: str = "best") -> list[dict]:
     """Table 9 (Table 1 at several replicates): every method at its own val-chosen frontier rate, |follow| per following
-    dataset on the test sample (replicates and clusters resampled) and the method's |follow| minus masked's (paired)."""
+    dataset on the test sample (`key="best"`; `"best_test"`: on every test item, Table 9b) with replicates and clusters
+    resampled, and the method's |follow| minus masked's (paired)."""
     out = []
     for r in results:
-        for m, v in (r.get("best") or {}).items():
+        for m, v in (r.get(key) or {}).items():
             row = {"model": r["model"], "method": m, "lr": f"{v['lr']:g}", "replicates": f"{v['n_replicates']} {v.get('replicates') or ''}".strip()}
             for d in DATASETS:   # every dataset, so rows of models that scored different ones share their columns
                 x = v["per_dataset"].get(d)
@@ -850,7 +855,7 @@ COLORS = {"masked": "C0", "random": "C1", "random_at_masked_lr": "C8", "leverage
 def _save(fig, stem: Path) -> list[Path]:
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
     out = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    fig.savefig(out[0], dpi=150); fig.savefig(out[1])
+    fig.savefig(out[0], dpi=150, metadata={"Software": None}); fig.savefig(out[1], metadata={"CreationDate": None, "Producer": None, "Creator": None})
     return out
 
 def fig_neurons(results: list[dict], stem: Path) -> list[Path]:
@@ -1004,11 +1009,9 @@ def targets_markdown(results: list[dict]) -> str:
 
 TABLE2_TITLE = "Table 2. User-following vs unique training items, examples seen fixed"
 
-def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | None = None, seed: int = 0) -> dict:
-    "Every table and figure (and `<model>/results.json`) from existing run folders; reruns nothing."
-    models = [models] if isinstance(models, str) else list(models)
+def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
+    "Every table and figure, `targets.md` and each model's `results.json` from results (`collect`'s, or committed ones updated: `update_results`)."
     fd = Path(figures_dir); fd.mkdir(parents=True, exist_ok=True)
-    results = [collect(run_dir, m, profile, seed) for m in models]
     files = [write_json(fd / r["model"] / "results.json", r) for r in results]
     names = ", ".join(r["model"] for r in results)
     files += write_table(table1_rows(results), fd / "table1",
@@ -1034,11 +1037,22 @@ def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | 
                          f"Table 9. Every method at its own best with replicates (Table 1 at several training seeds or set draws): "
                          f"the frontier at each method's val-chosen rate, |follow| on the test sample and its difference from masked's, "
                          f"paired on the same items, replicates and clusters resampled ({names})")
+    if any(r.get("best_test") for r in results):
+        files += write_table(table9_rows(results, "best_test"), fd / "table9b_own_best_every_item",
+                             f"Table 9b. Table 9 on every test item: the same runs (each method's val-chosen rate, its replicates) scored "
+                             f"on the whole test split of the datasets the frontier scored; the own-best verdicts read this table ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
     files += fig_frontier(results, fd / "fig4_frontier")
-    return dict(results=results, files=[str(f) for f in files], figures_dir=str(fd))
+    return files
+
+def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | None = None, seed: int = 0) -> dict:
+    "Every table and figure (and `<model>/results.json`) from existing run folders; reruns nothing."
+    models = [models] if isinstance(models, str) else list(models)
+    results = [collect(run_dir, m, profile, seed) for m in models]
+    files = write_figures(results, figures_dir)
+    return dict(results=results, files=[str(f) for f in files], figures_dir=str(Path(figures_dir)))
 
 CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide each
     "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
@@ -1068,15 +1082,23 @@ def verdicts_markdown(r: dict) -> str:
     return "\n".join(lines)
 
 def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base: str = "figures") -> str:
-    "The verdicts per claim, Table 9, Table 1 and Figures 4 and 2 (those written) for `model`, as Markdown for the README (which model and profile they come from included)."
+    "The verdicts per claim, Table 9, Table 2 (when the data sweep ran), Table 1 and Figures 4 and 2 (those written) for `model`, as Markdown for the README (which model and profile they come from included)."
     r = read_json(Path(figures_dir) / model_slug(model) / "results.json")
-    t9 = table9_rows([r])
+    key = "best_test" if r.get("best_test") else "best"
+    t9, t2 = table9_rows([r], key), table2_rows([r])
+    chk = (r.get("own_best_check") or {}).get("same_runs_as_frontier") or {}
     figs = [(f, t) for f, t in (("fig4_frontier", "Figure 4: the correction-collateral frontier"),
                                 ("fig2_data_sweep", "Figure 2: sycophancy vs training items")) if (Path(figures_dir) / f"{f}.png").exists()]
     return (verdicts_markdown(r) + "\n\n"
-            + (f"Table 9: every method at its own val-chosen best ({r['model']}, {r.get('profile')} profile; |follow| on the test "
-               f"sample, 0: ignores the user; replicates and clusters resampled, 95% intervals; differences paired on the same items).\n\n"
+            + (f"Table 9{'b' if key == 'best_test' else ''}: every method at its own val-chosen best ({r['model']}, {r.get('profile')} profile; "
+               f"|follow| on {'every test item' if key == 'best_test' else 'the test sample'}, 0: ignores the user; replicates and clusters "
+               f"resampled, 95% intervals; differences paired on the same items"
+               + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in chk.items())}" if chk else "")
+               + ").\n\n"
                + markdown_table(t9) + "\n\n" if t9 else "")
+            + (f"Table 2: the data sweep ({r['model']}, {r.get('profile')} profile; unique training items, examples seen fixed; "
+               f"user-following on the test sample with its cluster interval, and at each training seed).\n\n"
+               + markdown_table(t2) + "\n\n" if t2 else "")
             + f"Table 1: results for **{r['model']}** ({r.get('profile')} profile, seed {r.get('seed')}); user-following (0: ignores the user) "
             f"with 95% cluster-bootstrap intervals, rates in % (secondary).\n\n"
             + markdown_table(table1_rows([r])) + "\n\n" + "".join(f"![{t}]({link_base}/{f}.png)\n" for f, t in figs))
@@ -1108,47 +1130,73 @@ def _same_located(r: dict, located: NeuronSet, where) -> None:
         raise ValueError(f"the run's located set ({located.n} neurons, per layer {have}) is not the one {where} was built on "
                          f"({(r.get('neurons') or {}).get('selected')}, {want}): rerun the main command, then `.ci/extended sweeps`")
 
-def add_data_sweep(figures_dir, model: str, rows: list[dict], seconds: float | None = None, located: NeuronSet | None = None,
-                   commit: str | None = None) -> dict:
-    """Merge a data sweep run on its own into a model's committed results (one model's `figures_dir`): `results.json`
-    gains the rows (and their seconds and commit), `check_targets` recomputes every verdict, and Table 2, Figure 2 and
-    `targets.md` are rewritten; nothing else changes. `located`: the sweep's located set, refused unless it is the one
-    the results were built on."""
-    fd = Path(figures_dir); rf = fd / model_slug(model) / "results.json"
-    if not rf.exists(): raise FileNotFoundError(f"{rf} does not exist: run the main command first (its frontier chooses each method's rate)")
-    r = read_json(rf)
-    if located is not None: _same_located(r, located, rf)
-    r["sweep"] = rows
-    if seconds is not None: r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {})["data_sweep"] = round(seconds, 1)
-    if commit: r.setdefault("commits", {})["sweeps/data"] = commit
-    r["targets"] = check_targets(r)
-    write_json(rf, r)
-    files = [rf, *write_table(table2_rows([r]), fd / "table2_data_sweep", f"{TABLE2_TITLE} ({r['model']})")]
-    (fd / "targets.md").write_text(targets_markdown([r]) + "\n"); files.append(fd / "targets.md")
-    files += fig_data_sweep([r], fd / "fig2_data_sweep")
-    return dict(results=r, files=[str(f) for f in files])
-
-def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
-                    device: str = "auto", data_dir=None, log=print) -> dict:
-    """Claim 3 ("far less data") without the rest of the extended command: stages 00-03 where `run_dir` lacks them,
-    then the data sweep (masked, full, LoRA; each size re-tuned on `val` around the whole pool's rate, which is the one
-    the main command's frontier chose on `val`, read from `figures_dir`), merged into the committed results."""
+def _committed(figures_dir, model: str, profile: str | None = None) -> tuple[dict, Path]:
+    "A model's committed results and their file (its `profile`, when given)."
     rf = Path(figures_dir) / model_slug(model) / "results.json"
     if not rf.exists(): raise FileNotFoundError(f"{rf} does not exist: run the main command first (its frontier chooses each method's rate)")
     r = read_json(rf)
-    if r.get("profile") != profile: raise ValueError(f"{rf} holds the {r.get('profile')!r} profile, not {profile!r}")
-    lrs = {m: (r.get("best") or {}).get(m, {}).get("lr") for m in ("masked", "full", "lora")}
-    if None in lrs.values(): raise ValueError(f"{rf} has no frontier choice for {[m for m, v in lrs.items() if v is None]}: run the main command first")
+    if profile is not None and r.get("profile") != profile: raise ValueError(f"{rf} holds the {r.get('profile')!r} profile, not {profile!r}")
+    return r, rf
+
+def update_results(figures_dir, model: str, located: NeuronSet | None = None, timings: dict | None = None,
+                   commits: dict | None = None, **keys) -> dict:
+    """Merge results computed on their own (an extended part run after the main command, on a fresh clone) into a
+    model's committed results (one model's `figures_dir`): `keys` replace those of `results.json`, `timings` (seconds)
+    and `commits` join theirs, every verdict is computed again (`check_targets`) and every table and figure rewritten
+    from the merged results (`write_figures`); nothing is rerun. `located`: the run's located set, refused unless it is
+    the one the results were built on (the same organism and stages 01-03)."""
+    r, rf = _committed(figures_dir, model)
+    if located is not None: _same_located(r, located, rf)
+    r.update(keys)
+    if timings: r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {}).update({k: round(v, 1) for k, v in timings.items()})
+    if commits: r.setdefault("commits", {}).update(commits)
+    r["targets"] = check_targets(r)
+    return dict(results=r, files=[str(f) for f in write_figures([r], figures_dir)])
+
+def _shared_stages(run_dir, model: str, profile: str, seed: int, device: str, data_dir, log=print) -> NeuronSet:
+    "Stages 00-03 where `run_dir` lacks them (deterministic on one machine: the main command's organism and located set); the located set."
     kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir)
     stages = [("00_organism", "organism")] if REGISTRY.get(str(model), {}).get("needs_organism") else []
     for tag, stage in stages + [("01_activations", "activations"), ("02_probes", "probes"), ("03_decode", "neurons")]:
         if not stale_reasons(run_dir, model, stage, profile, seed): log(f"-- {tag}: done before, skipped"); continue
         log(f"-- {tag} ..."); s = run_notebook(NOTEBOOKS[stage], tag=tag, **kw, **({"organism": "{}"} if stage == "organism" else {}))
         log(f"   {tag}: {s['seconds']:.0f}s")
-    located = NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
+    return NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
+
+def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
+                    device: str = "auto", data_dir=None, log=print) -> dict:
+    """Claim 3 ("far less data") without the rest of the extended command: stages 00-03 where `run_dir` lacks them,
+    then the data sweep (masked, full, LoRA; each size re-tuned on `val` around the whole pool's rate, which is the one
+    the main command's frontier chose on `val`, read from `figures_dir`), merged into the committed results."""
+    r, rf = _committed(figures_dir, model, profile)
+    lrs = {m: (r.get("best") or {}).get(m, {}).get("lr") for m in ("masked", "full", "lora")}
+    if None in lrs.values(): raise ValueError(f"{rf} has no frontier choice for {[m for m, v in lrs.items() if v is None]}: run the main command first")
+    located = _shared_stages(run_dir, model, profile, seed, device, data_dir, log)
     _same_located(r, located, rf)   # before an hour of training, not after
     log(f"-- data sweep at the frontier's rates {lrs} ..."); t0 = time.perf_counter()
     rows = sweeps_mod.data_sweep(model, run_dir, profile, data_dir, seed, device, lrs=lrs)
     secs = time.perf_counter() - t0; log(f"   data sweep: {secs:.0f}s")
-    commit = _commits(run_dir, model).get("sweeps/data")
-    return add_data_sweep(figures_dir, model, rows, secs, located, commit)
+    c = _commits(run_dir, model).get("sweeps/data")
+    return update_results(figures_dir, model, located, {"data_sweep": secs}, {"sweeps/data": c} if c else None, sweep=rows)
+
+def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
+                  device: str = "auto", data_dir=None, log=print) -> dict:
+    """Every method at its own best on every test item, beside the committed results: stages 00-03 where `run_dir` lacks
+    them, then `own_best_sweep` at the rates the committed frontier chose on `val`. Its runs must be the frontier's:
+    each replicate's KL from the start (a fingerprint of the trained model) is compared with the committed frontier
+    point's (`own_best_check`). Merged into the committed results: `best_test`, Table 9b, and the own-best verdicts."""
+    r, rf = _committed(figures_dir, model, profile)
+    chosen = {m: v["lr"] for m, v in (r.get("best") or {}).items()}
+    if "masked" not in chosen: raise ValueError(f"{rf} has no frontier choice for masked: run the main command first")
+    located = _shared_stages(run_dir, model, profile, seed, device, data_dir, log)
+    _same_located(r, located, rf)
+    log(f"-- own best at the frontier's rates {chosen} ..."); t0 = time.perf_counter()
+    rows = sweeps_mod.own_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
+    secs = time.perf_counter() - t0; log(f"   own best: {secs:.0f}s")
+    fp = {(p["method"], p["lr"]): p.get("kl_seeds") or [] for p in r.get("frontier") or []}
+    same = {x["method"]: len(x["seeds"]) == len(fp.get((x["method"], x["lr"]), [])) and all(
+                abs(s["kl_neutral"] - k) <= 1e-4 * max(1.0, abs(k)) for s, k in zip(x["seeds"], fp[(x["method"], x["lr"])])) for x in rows}
+    c = _commits(run_dir, model).get("sweeps/own_best")
+    return update_results(figures_dir, model, located, {"own_best": secs}, {"sweeps/own_best": c} if c else None,
+                          best_test=best_points(rows, following(r["methods"].get(r["start"]) or {}) or list(DATASETS)),
+                          own_best_check=dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)"))

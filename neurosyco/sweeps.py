@@ -21,7 +21,7 @@ from .probes import load_saes
 
 # %% auto #0
 __all__ = ['SWEEP_PROFILES', 'DRAWN', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
-           'frontier_sweep', 'control_sets', 'controls_sweep']
+           'frontier_sweep', 'own_best_sweep', 'control_sets', 'controls_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
@@ -208,6 +208,26 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
 # %% ../nbs/05b_sweeps.ipynb #e2161f22
 DRAWN = ("random", "leverage")   # frontier kinds whose replicates are draws of the set (the others: training seeds)
 
+def _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, methods, n, runner) -> tuple[dict, list]:
+    "The frontier's neuron sets (the located set, `n` draws of each control kind, the letter-located set) and its seeded runners."
+    spec = loaded.spec
+    if {"leverage", "letter"} & set(methods):
+        sets, _ = control_sets(loaded, run_dir, model, profile, data_dir, seed, n, progress=False)
+    else:
+        base = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS.get(x) and METHODS[x].needs_neurons for x in methods) else {}
+        sets = {"located": base.get("located"), **{f"random_{k}": base["random"] if k == 0 else random_like(base["located"], spec, seed + k)
+                                                   for k in range(n) if base}}
+    return sets, [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + n)]
+
+def _frontier_reps(method: str, runner, seeded: list, sets: dict, n: int, sw: SweepConfig) -> list[tuple]:
+    "A frontier method's replicates, `(runner, set, set name)` each: set draws for `DRAWN` kinds, training seeds otherwise."
+    train_as = "masked" if method in ("leverage", "letter") else method
+    if method in DRAWN: return [(runner, sets[f"{method}_{k}"], f"{method}_{k}") for k in range(n)]
+    if METHODS[train_as].needs_neurons:
+        name = "letter" if method == "letter" else METHODS[method].selection
+        return [(r, sets[name], name) for r in (seeded[:sw.letter_seeds] if method == "letter" else seeded)]
+    return [(r, None, None) for r in seeded]
+
 def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                    device: str = "auto", methods=("masked", "random", "leverage", "letter", "full", "lora"), lrs: dict | None = None,
                    progress: bool = True) -> list[dict]:
@@ -229,23 +249,13 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     evals[vkey] = rates_eval(tok, spec, val_set, seed)   # the same key and items as stage 04's and the controls' tuning
     n = sw.frontier_seeds or sw.sweep_seeds
-    if {"leverage", "letter"} & set(methods):
-        sets, _ = control_sets(loaded, run_dir, model, profile, data_dir, seed, n, progress=False)
-    else:
-        base = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS.get(x) and METHODS[x].needs_neurons for x in methods) else {}
-        sets = {"located": base.get("located"), **{f"random_{k}": base["random"] if k == 0 else random_like(base["located"], spec, seed + k)
-                                                   for k in range(n) if base}}
-    seeded = [runner] + [runner.with_seed(s) for s in range(seed + 1, seed + n)]
+    sets, seeded = _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, methods, n, runner)
     rows = []
     for method in tqdm(methods, desc="frontier", disable=not progress):
         if method == "letter" and "letter" not in sets: continue   # no letter-located set (no SAE): reported by the controls
         train_as = "masked" if method in ("leverage", "letter") else method
         fam = family(train_as)
-        if method in DRAWN: reps = [(runner, sets[f"{method}_{k}"], f"{method}_{k}") for k in range(n)]
-        elif METHODS[train_as].needs_neurons:
-            name = "letter" if method == "letter" else METHODS[method].selection
-            reps = [(r, sets[name], name) for r in (seeded[:sw.letter_seeds] if method == "letter" else seeded)]
-        else: reps = [(r, None, None) for r in seeded]
+        reps = _frontier_reps(method, runner, seeded, sets, n, sw)
         mrows = []
         for lr in grids[fam]:
             recs = []
@@ -265,6 +275,44 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
                                                       sweep_seeds=n), n_rows=len(rows), scored_datasets=datasets,
                    choice=f"per method, the smallest grid rate within {cfg.tol} of the best val |follow| of its first replicate")
+    return rows
+
+# %% ../nbs/05b_sweeps.ipynb #66db5dc8
+def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+                   device: str = "auto", chosen: dict | None = None, progress: bool = True) -> list[dict]:
+    """Each method's replicates at its `val`-chosen rate (`chosen` {method: lr}; else the chosen rows of the frontier in
+    `run_dir`) scored on every `test` item of the datasets the frontier scores; rows in the frontier's shape (`chosen`
+    True; each replicate's `sample`: its follow on the frontier's `test` sample); writes `sweeps/own_best/`."""
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, sw = train_config(profile), sweep_config(profile)
+    if chosen is None:
+        f = sweep_dir(run_dir, model, "frontier") / "rows.json"
+        if not f.exists(): raise FileNotFoundError(f"{f} does not exist: run the frontier first, or give `chosen` rates")
+        chosen = {x["method"]: x["lr"] for x in read_json(f) if x.get("chosen")}
+    loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
+    m, tok, spec = loaded
+    full_items, fkey = scored_items(datasets, data_dir, seed, None, "test")
+    evals[fkey] = rates_eval(tok, spec, full_items, seed, n_boot=200, margins=True)
+    n = sw.frontier_seeds or sw.sweep_seeds
+    sets, seeded = _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, tuple(chosen), n, runner)
+    rows = []
+    for method, lr in tqdm(chosen.items(), desc="own best", disable=not progress):
+        if method == "letter" and "letter" not in sets: continue
+        train_as = "masked" if method in ("leverage", "letter") else method
+        reps = _frontier_reps(method, runner, seeded, sets, n, sw)
+        recs = []
+        for r, ns, name in reps:
+            recs.append((r.run(train_as, lr, examples, ns, evals=evals), name)); r.states.clear()
+        first = recs[0][0]
+        rows.append(dict(method=method, lr=float(lr), neurons=reps[0][1].n if reps[0][1] is not None else None,
+                         replicates="set draws" if method in DRAWN else "training seeds", **_rates_row(first["evals"][fkey]),
+                         n_test={d: len(v) for d, v in full_items.items()}, sample_n_test=sw.n_test, kl_neutral=_kl(first["evals"][kkey]),
+                         chosen=True, seeds=[dict(_seed_entry(x, fkey, kkey), set=name,
+                                                  sample={d: round(v["follow"], 4) for d, v in x["evals"][tkey].items()}) for x, name in recs]))
+    with atomic_dir(sweep_dir(run_dir, model, "own_best")) as out:
+        write_json(out / "rows.json", rows)
+        write_meta(out, model, "sweep_own_best", dict(profile=profile, seed=seed, chosen=chosen, sweep_seeds=n), n_rows=len(rows),
+                   scored_datasets=datasets, test_items={d: len(v) for d, v in full_items.items()})
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #153c330b

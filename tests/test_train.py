@@ -169,6 +169,17 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     assert scored and all(len(x["items"][scored[0]]["margins"]) == len(x["items"][scored[0]]["ids"]) for r in rows for x in r["seeds"])
     monkeypatch.setattr(train, "finetune", lambda *a, **k: 1 / 0)  # a rerun trains nothing
     assert sweeps.frontier_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", methods=("masked", "random", "full"), progress=False) == rows
+    # every method at its own best on every test item: the frontier's chosen runs themselves (nothing trains: finetune fails)
+    ob = sweeps.own_best_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
+    ch = [r for r in rows if r["chosen"]]
+    assert [(r["method"], r["lr"], r["replicates"]) for r in ob] == [(r["method"], r["lr"], r["replicates"]) for r in ch]
+    for o, f in zip(ob, ch):   # the same models: the sample's follow and the KL of every replicate are the frontier's
+        assert [x["sample"][scored[0]] for x in o["seeds"]] == [x[scored[0]] for x in f["seeds"]] and [x["set"] for x in o["seeds"]] == [x["set"] for x in f["seeds"]]
+        assert [x["kl_prompts"] for x in o["seeds"]] == [x["kl_prompts"] for x in f["seeds"]]
+        n = o["n_test"][scored[0]]
+        assert n > o["sample_n_test"] and all(len(x["items"][scored[0]]["ids"]) == n for x in o["seeds"])   # every test item, not the sample
+    with pytest.raises(FileNotFoundError, match="frontier"):
+        sweeps.own_best_sweep("tiny-llama", run_dir / "elsewhere", "quick", data_dir, device="cpu", progress=False)
 
 
 def test_full_and_lora_runs_keep_their_weights(run_dir, data_dir, monkeypatch):
