@@ -39,9 +39,10 @@ class SweepConfig:
     frontier_seeds: int | None = None   # training seeds per frontier point (None: `sweep_seeds`)
     control_draws: int = 3              # draws of each random control set (uniform per layer; leverage-matched)
     letter_seeds: int = 1               # training seeds of the letter-located set on the frontier (the main command's budget: one)
+    best_test_n: int | None = None      # test items per dataset `own_best_sweep` scores (None: every item; quick: a CI-sized few)
 
 SWEEP_PROFILES = {"full": SweepConfig(),  # quick: CI-sized, the path tested end to end (two neuron rates, one seed)
-                  "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1, 2)}
+                  "quick": SweepConfig([4, None], [0.03], 2, 6, 8, {"neurons": [1e-3, 4e-3], "full": [2e-4], "lora": [2e-3]}, 1, 2, best_test_n=12)}
 
 def sweep_config(profile: str, **overrides) -> SweepConfig:
     "The sweeps' settings of a profile, with non-None overrides."
@@ -282,7 +283,8 @@ def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
                    device: str = "auto", chosen: dict | None = None, progress: bool = True) -> list[dict]:
     """Each method's replicates at its `val`-chosen rate (`chosen` {method: lr}; else the chosen rows of the frontier in
     `run_dir`) scored on every `test` item of the datasets the frontier scores; rows in the frontier's shape (`chosen`
-    True; each replicate's `sample`: its follow on the frontier's `test` sample); writes `sweeps/own_best/`."""
+    True; each replicate's `sample`: its follow on the frontier's `test` sample); writes `sweeps/own_best/`. The quick
+    profile scores `best_test_n` items per dataset (more than the sample), the full profile every one."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg, sw = train_config(profile), sweep_config(profile)
     if chosen is None:
@@ -291,7 +293,7 @@ def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
         chosen = {x["method"]: x["lr"] for x in read_json(f) if x.get("chosen")}
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
     m, tok, spec = loaded
-    full_items, fkey = scored_items(datasets, data_dir, seed, None, "test")
+    full_items, fkey = scored_items(datasets, data_dir, seed, sw.best_test_n, "test")
     evals[fkey] = rates_eval(tok, spec, full_items, seed, n_boot=200, margins=True)
     n = sw.frontier_seeds or sw.sweep_seeds
     sets, seeded = _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, tuple(chosen), n, runner)
