@@ -1148,7 +1148,10 @@ def update_results(figures_dir, model: str, located: NeuronSet | None = None, ti
     r, rf = _committed(figures_dir, model)
     if located is not None: _same_located(r, located, rf)
     r.update(keys)
-    if timings: r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {}).update({k: round(v, 1) for k, v in timings.items()})
+    if timings:   # the part's seconds join the stages', and "total" (every stage's cost, as `run_model` keeps it) counts them
+        t = r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {})
+        t.update({k: round(v, 1) for k, v in timings.items()})
+        t["total"] = round(sum(v for k, v in t.items() if k not in ("total", "this_call")), 1)
     if commits: r.setdefault("commits", {}).update(commits)
     r["targets"] = check_targets(r)
     return dict(results=r, files=[str(f) for f in write_figures([r], figures_dir)])
