@@ -657,9 +657,10 @@ def check_targets(r: dict) -> dict:
                                  f"{100 * (1 - ALPHA / max(len(per), 1)):.1f}% (Bonferroni)")
     for x in r.get("sweep") or []:
         if x.get("source") == "synthetic only" and syco:
-            per = {d: judge(compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 2)["a_ci"], hi=BAND)
-                   for d in syco for s in [_seeds_side(x, d)] if s}
+            cs = {d: compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 2) for d in syco for s in [_seeds_side(x, d)] if s}
+            per = {d: judge(c["a_ci"], hi=BAND) for d, c in cs.items()}
             if per: entry(f"synthetic_only_{x['method']}_removes_following", _combine(per.values()), per_dataset=per, lr=x.get("lr"),
+                          abs_follow={d: c["a"] for d, c in cs.items()}, ci={d: c["a_ci"] for d, c in cs.items()}, n_train=x.get("n_train"),
                           rule=f"{x['method']} trained on synthetic claims alone (no benchmark item): |follow| interval on test "
                                f"(seeds and clusters resampled) inside [0, {BAND}] on every following dataset")
     ho, hstart = r.get("heldout") or {}, (r.get("heldout") or {}).get(start) or {}
