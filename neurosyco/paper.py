@@ -100,7 +100,7 @@ def run_notebook(name: str, run_dir, model: str, profile: str, seed: int = 0, de
 # %% ../nbs/06_paper.ipynb #e140b1a2
 def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto",
               data_dir=None, methods=None, sweeps: bool | str = True, rerun: bool = False, nbs: Path | None = None,
-              log=print, organism: dict | None = None) -> dict:
+              log=print, organism: dict | None = None, evals: bool = True) -> dict:
     """Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`:
     its settings' overrides). `methods`: stage 04/05 per method (None: none for the main command, PAPER_METHODS with
     `sweeps="all"`); the main command's sweeps come first, so stage 04 finds its tuning runs trained."""
@@ -128,8 +128,8 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         times[tag] = run_notebook(nb, tag=tag, **kw, **({"method": method} if method else {}), **params)["seconds"]
         log(f"   {tag}: {times[tag]:.0f}s")
     if needs_organism: step("00_organism", "organism", NOTEBOOKS["organism"], organism=json.dumps(organism or {}))
-    step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")
-    if needs_organism: step("05_eval_organism", "eval", NOTEBOOKS["eval"], "organism")
+    if evals: step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")   # evals=False: only what locating needs (an extended part)
+    if needs_organism and evals: step("05_eval_organism", "eval", NOTEBOOKS["eval"], "organism")
     step("01_activations", "activations", NOTEBOOKS["activations"])
     step("02_probes", "probes", NOTEBOOKS["probes"])
     step("03_decode", "neurons", NOTEBOOKS["neurons"])
@@ -1159,12 +1159,7 @@ def update_results(figures_dir, model: str, located: NeuronSet | None = None, ti
 
 def _shared_stages(run_dir, model: str, profile: str, seed: int, device: str, data_dir, log=print) -> NeuronSet:
     "Stages 00-03 where `run_dir` lacks them (deterministic on one machine: the main command's organism and located set); the located set."
-    kw = dict(run_dir=run_dir, model=model, profile=profile, seed=seed, device=device, data_dir=data_dir)
-    stages = [("00_organism", "organism")] if REGISTRY.get(str(model), {}).get("needs_organism") else []
-    for tag, stage in stages + [("01_activations", "activations"), ("02_probes", "probes"), ("03_decode", "neurons")]:
-        if not stale_reasons(run_dir, model, stage, profile, seed): log(f"-- {tag}: done before, skipped"); continue
-        log(f"-- {tag} ..."); s = run_notebook(NOTEBOOKS[stage], tag=tag, **kw, **({"organism": "{}"} if stage == "organism" else {}))
-        log(f"   {tag}: {s['seconds']:.0f}s")
+    run_model(model, run_dir, profile, seed, device, data_dir, methods=(), sweeps=False, log=log, evals=False)
     return NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
 
 def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
