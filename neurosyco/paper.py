@@ -20,11 +20,12 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
            'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'comparisons', 'judge', 'beats',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
-           'matched_collateral', 'collect', 'following', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
-           'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table8_rows', 'markdown_table',
-           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
-           'write_figures', 'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper',
-           'update_results', 'data_sweep_part', 'own_best_part']
+           'matched_collateral', 'collect', 'following', 'is_own_best', 'across_organisms', 'check_targets',
+           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows',
+           'table9_rows', 'table10_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
+           'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures',
+           'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'data_sweep_part',
+           'own_best_part', 'second_organism_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -100,10 +101,12 @@ def run_notebook(name: str, run_dir, model: str, profile: str, seed: int = 0, de
 # %% ../nbs/06_paper.ipynb #e140b1a2
 def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick", seed: int = 0, device: str = "auto",
               data_dir=None, methods=None, sweeps: bool | str = True, rerun: bool = False, nbs: Path | None = None,
-              log=print, organism: dict | None = None, evals: bool = True) -> dict:
+              log=print, organism: dict | None = None, evals: bool | str = True) -> dict:
     """Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`:
     its settings' overrides). `methods`: stage 04/05 per method (None: none for the main command, PAPER_METHODS with
-    `sweeps="all"`); the main command's sweeps come first, so stage 04 finds its tuning runs trained."""
+    `sweeps="all"`); the main command's sweeps come first, so stage 04 finds its tuning runs trained. `evals`: the native
+    and the starting model's evaluations (False: neither, only what locating needs; "start": the organism's alone)."""
+    if evals not in (True, False, "start"): raise ValueError(f"evals must be True, False or 'start', not {evals!r}")
     if sweeps not in (True, False, "main", "all"): raise ValueError(f"sweeps must be True/'main' (the main command), 'all' (and the extended sweeps) or False, not {sweeps!r}")
     methods = (PAPER_METHODS if sweeps == "all" else ()) if methods is None else tuple(methods)
     needs_organism = REGISTRY.get(str(model), {}).get("needs_organism", False)
@@ -128,7 +131,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         times[tag] = run_notebook(nb, tag=tag, **kw, **({"method": method} if method else {}), **params)["seconds"]
         log(f"   {tag}: {times[tag]:.0f}s")
     if needs_organism: step("00_organism", "organism", NOTEBOOKS["organism"], organism=json.dumps(organism or {}))
-    if evals: step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")   # evals=False: only what locating needs (an extended part)
+    if evals is True: step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")   # evals=False: only what locating needs (an extended part)
     if needs_organism and evals: step("05_eval_organism", "eval", NOTEBOOKS["eval"], "organism")
     step("01_activations", "activations", NOTEBOOKS["activations"])
     step("02_probes", "probes", NOTEBOOKS["probes"])
@@ -568,6 +571,15 @@ def following(entry: dict) -> list[str]:
 
 def _ok(ci) -> bool: return bool(ci) and all(c is not None and not math.isnan(c) for c in ci)
 
+def is_own_best(key: str) -> bool:
+    "Whether a target is one of the own-best verdicts (every method at its val-chosen rate), which a second organism checks."
+    return key.endswith("_at_own_best") or key.startswith("kl_at_own_best_")
+
+def across_organisms(first: str | None, second: str | None) -> str | None:
+    "A verdict checked on a second organism: the same verdict stands, one that differs is inconclusive; unmeasured there, the first stands."
+    if second is None or first is None: return first
+    return first if first == second else "inconclusive"
+
 def check_targets(r: dict) -> dict:
     """Each target, computed from paired cluster-bootstrap intervals (rule: `judge`): 'met' when the whole 95% interval
     satisfies it, 'not met' when none of it does, 'inconclusive' otherwise; only datasets the starting model clearly
@@ -690,6 +702,16 @@ def check_targets(r: dict) -> dict:
     if c:
         ok = c["step_time"] <= 0.8 and c["optimizer_state"] <= 0.05 and c["peak_memory"] <= 0.6
         entry("cost", "met" if ok else "not met", **c)
+    so = r.get("second_organism") or {}
+    if so.get("targets") is not None:   # the own-best verdicts again on another organism, at this one's rates
+        for k, v in out.items():
+            if isinstance(v, dict) and "verdict" in v and is_own_best(k):
+                w = so["targets"].get(k) or {}
+                v.update(first_organism=v["verdict"], second_organism={x: w[x] for x in ("verdict", "diff", "abs_follow", "ci") if x in w} or None,
+                         verdict=across_organisms(v["verdict"], w.get("verdict")),
+                         rule=v["rule"] + f"; checked on a second organism ({json.dumps(so.get('organism'))}) at this one's rates: "
+                                          "a verdict that differs between the organisms is inconclusive")
+                v["met"] = None if v["verdict"] in (None, "inconclusive") else v["verdict"] == "met"
     return out
 
 # %% ../nbs/06_paper.ipynb #60b30d73
@@ -824,6 +846,26 @@ def table9_rows(results: list[dict], key: str = "best") -> list[dict]:
             row.update({"KL (mean)": _num(v.get("kl"), "{:.4f}"),
                         "KL - masked": (f"{-kb['diff']:+.4f} [{-kb['diff_ci'][1]:+.4f}, {-kb['diff_ci'][0]:+.4f}]" if kb and _ok(kb.get("diff_ci")) else "-")})
             out.append(row)
+    return out
+
+def _vnum(v: dict | None) -> str:
+    "A verdict's measured value and interval (a difference, else an |follow|; per dataset where it has datasets)."
+    if not v: return "-"
+    d, c = v.get("diff", v.get("abs_follow")), v.get("ci")
+    if isinstance(d, dict): return "; ".join(f"{k} {d[k]:+.3f} [{c[k][0]:+.3f}, {c[k][1]:+.3f}]" for k in d if _ok(c.get(k)))
+    return f"{d:+.3f} [{c[0]:+.3f}, {c[1]:+.3f}]" if d is not None and _ok(c) else "-"
+
+def table10_rows(results: list[dict]) -> list[dict]:
+    """Table 10: each own-best verdict on the first organism and on the second (another induction seed, every method at
+    the first organism's val-chosen rate, its own located set), with the value each rests on, and the verdict that stands."""
+    out = []
+    for r in results:
+        for k, v in (r.get("targets") or {}).items():
+            if isinstance(v, dict) and "first_organism" in v:
+                s = v.get("second_organism") or {}
+                out.append({"model": r["model"], "target": k, "first organism": v["first_organism"] or "not measured",
+                            "first: value [95%]": _vnum({x: v[x] for x in ("diff", "abs_follow", "ci") if x in v}),
+                            "second organism": s.get("verdict") or "not measured", "second: value [95%]": _vnum(s), "verdict": v["verdict"]})
     return out
 
 def table8_rows(results: list[dict]) -> list[dict]:
@@ -975,6 +1017,15 @@ def targets_markdown(results: list[dict]) -> str:
             lines.append(f"- planted organism: {lt['planted']} neurons planted; the located set holds {lt['sets']['located']['planted_hit']} "
                          f"(recall {lt['sets']['located']['planted_recall']}, precision {lt['sets']['located']['planted_precision']})"
                          + (f", the random set {lt['sets']['random']['planted_hit']} (recall {lt['sets']['random']['planted_recall']})" if "random" in lt["sets"] else ""))
+        so = r.get("second_organism") or {}
+        for m, per in (so.get("start_following") or {}).items():
+            if m == "native": continue
+            lines.append(f"- second organism ({json.dumps(so.get('organism'))}) follows the user: " + ", ".join(
+                f"{d} {_fol(v.get('follow'), v.get('follow_ci'))} ({v.get('n')} items, {v.get('n_groups')} clusters)" for d, v in per.items())
+                + f"; the frontier's rates scored on: {', '.join(so.get('scored_datasets') or []) or 'none'}; its located set: "
+                f"{so.get('neurons', {}).get('selected')} neurons, overlap with this organism's "
+                + (f"{so['overlap']:.3f}" if so.get("overlap") is not None else "not measured (this organism's set was not on disk)")
+                + f" (chance {so.get('chance_overlap')}), per-layer count correlation {so.get('layer_profile_corr')}")
         nn = r.get("neurons") or {}
         if nn.get("sae_layers"): lines.append(f"- {nn.get('after_last_sae')} of {nn.get('selected')} selected neurons sit after the last SAE "
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
@@ -1042,6 +1093,14 @@ def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
         files += write_table(table9_rows(results, "best_test"), fd / "table9b_own_best_every_item",
                              f"Table 9b. Table 9 on every test item: the same runs (each method's val-chosen rate, its replicates) scored "
                              f"on the whole test split of the datasets the frontier scored; the own-best verdicts read this table ({names})")
+    if any((r.get("second_organism") or {}).get("best_test") for r in results):
+        so = [dict(model=r["model"], best_test=r["second_organism"]["best_test"]) for r in results if (r.get("second_organism") or {}).get("best_test")]
+        files += write_table(table9_rows(so, "best_test"), fd / "table9c_second_organism",
+                             f"Table 9c. Table 9b on a second organism (another induction seed; its own located set): every method at "
+                             f"the rate the first organism's frontier chose on val, scored on every test item ({names})")
+        files += write_table(table10_rows(results), fd / "table10_organisms",
+                             f"Table 10. Each own-best verdict on the first and on the second organism; one that differs between them "
+                             f"is inconclusive ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
@@ -1199,3 +1258,44 @@ def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MO
     return update_results(figures_dir, model, located, {"own_best": secs}, {"sweeps/own_best": c} if c else None,
                           best_test=best_points(rows, following(r["methods"].get(r["start"]) or {}) or list(DATASETS)),
                           own_best_check=dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)"))
+
+def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full",
+                         seed: int = 0, device: str = "auto", data_dir=None, organism: dict | None = None,
+                         first_run_dir="runs", log=print) -> dict:
+    """The own-best verdicts checked on a second organism (`organism`: another induction seed), at the first one's
+    settings: its organism, its evaluation (the native model's is the first one's) and stages 01-03 in `run_dir` (it
+    locates its own neurons), then every method at the rate the committed frontier chose on the first organism's `val`
+    (`own_best_sweep`, every test item; nothing re-tuned). The first organism's stages 00-03 are redone in
+    `first_run_dir` where it lacks them (its located set checked against the committed one), for the overlap of the two
+    located sets. Merged into the committed results as `second_organism`: `check_targets` then reads each own-best
+    verdict on both organisms, and one that differs between them is inconclusive (Tables 9c and 10)."""
+    organism = {"induction_seed": 1} if organism is None else dict(organism)
+    if not REGISTRY.get(str(model), {}).get("needs_organism"): raise ValueError(f"{model} has no organism: a second organism needs one")
+    r, rf = _committed(figures_dir, model, profile)
+    chosen = {m: v["lr"] for m, v in (r.get("best") or {}).items()}
+    if "masked" not in chosen: raise ValueError(f"{rf} has no frontier choice for masked: run the main command first")
+    if Path(run_dir).resolve() == Path(first_run_dir).resolve(): raise ValueError(f"the second organism needs a run folder of its own, not {run_dir}")
+    t0 = time.perf_counter()
+    stages = run_model(model, run_dir, profile, seed, device, data_dir, methods=(), sweeps=False, log=log, organism=organism, evals="start")
+    log(f"-- own best on the second organism at the first one's rates {chosen} ..."); t1 = time.perf_counter()
+    rows = sweeps_mod.own_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
+    log(f"   own best (second organism): {time.perf_counter() - t1:.0f}s")
+    r2 = collect(run_dir, model, profile, seed)
+    second = NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
+    first = _shared_stages(first_run_dir, model, profile, seed, device, data_dir, log)   # for the overlap (deterministic)
+    _same_located(r, first, rf)
+    n_layers = len(r["neurons"]["per_layer"])
+    meta = read_json(stage_folder(run_dir, model, "sweeps", "own_best") / "meta.json")
+    secs = time.perf_counter() - t0
+    so = dict(organism=organism, run_dir=str(run_dir), rates=chosen, rates_from="the first organism's frontier (its val)",
+              start_following=r2["targets"]["start_following"], following_datasets=r2["targets"]["following_datasets"],
+              scored_datasets=meta.get("scored_datasets"), best_test=r2.get("best_test") or {},
+              targets={k: v for k, v in r2["targets"].items() if is_own_best(k)},
+              neurons=dict(selected=second.n, per_layer=second.per_layer(n_layers)),
+              overlap=round(overlap(first, second), 4), chance_overlap=round(first.n / max(r["neurons"].get("total") or 1, 1), 4),
+              layer_profile_corr=round(float(np.corrcoef(first.per_layer(n_layers), second.per_layer(n_layers))[0, 1]), 4),
+              localisation=r2.get("localisation"), stage_seconds={k: v for k, v in stages.items() if k != "this_call"},
+              seconds=round(secs, 1))
+    c = _commits(run_dir, model).get("sweeps/own_best")
+    return update_results(figures_dir, model, first, {"second_organism": secs}, {"second_organism/own_best": c} if c else None,
+                          second_organism=so)
