@@ -1145,7 +1145,7 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
     "The verdicts per claim, Table 9, Table 2 (when the data sweep ran), Table 1 and Figures 4 and 2 (those written) for `model`, as Markdown for the README (which model and profile they come from included)."
     r = read_json(Path(figures_dir) / model_slug(model) / "results.json")
     key = "best_test" if r.get("best_test") else "best"
-    t9, t2 = table9_rows([r], key), table2_rows([r])
+    t9, t2, t10 = table9_rows([r], key), table2_rows([r]), table10_rows([r])
     chk = (r.get("own_best_check") or {}).get("same_runs_as_frontier") or {}
     figs = [(f, t) for f, t in (("fig4_frontier", "Figure 4: the correction-collateral frontier"),
                                 ("fig2_data_sweep", "Figure 2: sycophancy vs training items")) if (Path(figures_dir) / f"{f}.png").exists()]
@@ -1156,6 +1156,9 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
                + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in chk.items())}" if chk else "")
                + ").\n\n"
                + markdown_table(t9) + "\n\n" if t9 else "")
+            + (f"Table 10: each own-best verdict on this organism and on a second one ({json.dumps((r.get('second_organism') or {}).get('organism'))}, "
+               f"its own located set, every method at this organism's val-chosen rate, every test item; `bash .ci/extended seed1-best`); "
+               f"a verdict that differs between them is inconclusive.\n\n" + markdown_table(t10) + "\n\n" if t10 else "")
             + (f"Table 2: the data sweep ({r['model']}, {r.get('profile')} profile; unique training items, examples seen fixed; "
                f"user-following on the test sample with its cluster interval, and at each training seed).\n\n"
                + markdown_table(t2) + "\n\n" if t2 else "")
