@@ -1264,13 +1264,14 @@ def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MO
 
 def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full",
                          seed: int = 0, device: str = "auto", data_dir=None, organism: dict | None = None,
-                         first_run_dir="runs", log=print) -> dict:
+                         first_run_dir="runs", locate_first: bool = True, log=print) -> dict:
     """The own-best verdicts checked on a second organism (`organism`: another induction seed), at the first one's
     settings: its organism, its evaluation (the native model's is the first one's) and stages 01-03 in `run_dir` (it
     locates its own neurons), then every method at the rate the committed frontier chose on the first organism's `val`
     (`own_best_sweep`, every test item; nothing re-tuned). The first organism's stages 00-03 are redone in
     `first_run_dir` where it lacks them (its located set checked against the committed one), for the overlap of the two
-    located sets. Merged into the committed results as `second_organism`: `check_targets` then reads each own-best
+    located sets (`locate_first=False`: only where they are on disk, else the overlap is not measured; called again
+    later, the part reruns nothing but what is missing). Merged into the committed results as `second_organism`: `check_targets` then reads each own-best
     verdict on both organisms, and one that differs between them is inconclusive (Tables 9c and 10)."""
     organism = {"induction_seed": 1} if organism is None else dict(organism)
     if not REGISTRY.get(str(model), {}).get("needs_organism"): raise ValueError(f"{model} has no organism: a second organism needs one")
@@ -1285,8 +1286,10 @@ def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str
     log(f"   own best (second organism): {time.perf_counter() - t1:.0f}s")
     r2 = collect(run_dir, model, profile, seed)
     second = NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
-    first = _shared_stages(first_run_dir, model, profile, seed, device, data_dir, log)   # for the overlap (deterministic)
-    _same_located(r, first, rf)
+    nf = stage_folder(first_run_dir, model, "neurons") / "neuronset.json"
+    first = (_shared_stages(first_run_dir, model, profile, seed, device, data_dir, log) if locate_first   # deterministic
+             else NeuronSet.load(nf) if nf.exists() else None)
+    if first is not None: _same_located(r, first, rf)
     n_layers = len(r["neurons"]["per_layer"])
     meta = read_json(stage_folder(run_dir, model, "sweeps", "own_best") / "meta.json")
     secs = time.perf_counter() - t0
@@ -1295,8 +1298,9 @@ def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str
               scored_datasets=meta.get("scored_datasets"), best_test=r2.get("best_test") or {},
               targets={k: v for k, v in r2["targets"].items() if is_own_best(k)},
               neurons=dict(selected=second.n, per_layer=second.per_layer(n_layers)),
-              overlap=round(overlap(first, second), 4), chance_overlap=round(first.n / max(r["neurons"].get("total") or 1, 1), 4),
-              layer_profile_corr=round(float(np.corrcoef(first.per_layer(n_layers), second.per_layer(n_layers))[0, 1]), 4),
+              overlap=None if first is None else round(overlap(first, second), 4),
+              chance_overlap=round(r["neurons"]["selected"] / max(r["neurons"].get("total") or 1, 1), 4),
+              layer_profile_corr=round(float(np.corrcoef(r["neurons"]["per_layer"], second.per_layer(n_layers))[0, 1]), 4),
               localisation=r2.get("localisation"), stage_seconds={k: v for k, v in stages.items() if k != "this_call"},
               seconds=round(secs, 1))
     c = _commits(run_dir, model).get("sweeps/own_best")
