@@ -1282,17 +1282,28 @@ def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str
     t0 = time.perf_counter()
     stages = run_model(model, run_dir, profile, seed, device, data_dir, methods=(), sweeps=False, log=log, organism=organism, evals="start")
     log(f"-- own best on the second organism at the first one's rates {chosen} ..."); t1 = time.perf_counter()
+    cache = stage_dir(run_dir, model, "train") / "cache"; n_runs = len(list(cache.glob("*.json")))
     rows = sweeps_mod.own_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
-    log(f"   own best (second organism): {time.perf_counter() - t1:.0f}s")
+    ob = round(time.perf_counter() - t1, 1); log(f"   own best (second organism): {ob:.0f}s")
+    # its seconds join the run folder's timings, as run_model keeps a stage's: a call that trained nothing new (its runs
+    # cached) keeps the seconds of the call that did the work
+    tf = stage_dir(run_dir, model, "paper") / "timings.json"; tall = read_json(tf) if tf.exists() else {}
+    before = (tall.get(profile) or {}).get("own_best")
+    new = len(list(cache.glob("*.json"))) > n_runs
+    tall.setdefault(profile, {})["own_best"] = ob if before is None else round(before + ob, 1) if new else max(ob, before)
+    write_json(tf, tall)
+    stages = {k: v for k, v in tall[profile].items() if k not in ("total", "this_call")}
     r2 = collect(run_dir, model, profile, seed)
     second = NeuronSet.load(stage_folder(run_dir, model, "neurons") / "neuronset.json")
     nf = stage_folder(first_run_dir, model, "neurons") / "neuronset.json"
+    t2 = time.perf_counter()
     first = (_shared_stages(first_run_dir, model, profile, seed, device, data_dir, log) if locate_first   # deterministic
              else NeuronSet.load(nf) if nf.exists() else None)
     if first is not None: _same_located(r, first, rf)
     n_layers = len(r["neurons"]["per_layer"])
+    first_secs = round(time.perf_counter() - t2, 1)
     meta = read_json(stage_folder(run_dir, model, "sweeps", "own_best") / "meta.json")
-    secs = time.perf_counter() - t0
+    secs = round(sum(stages.values()), 1)   # the second organism's stages and its own-best runs, each as last recorded
     so = dict(organism=organism, run_dir=str(run_dir), rates=chosen, rates_from="the first organism's frontier (its val)",
               start_following=r2["targets"]["start_following"], following_datasets=r2["targets"]["following_datasets"],
               scored_datasets=meta.get("scored_datasets"), best_test=r2.get("best_test") or {},
@@ -1301,8 +1312,8 @@ def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str
               overlap=None if first is None else round(overlap(first, second), 4),
               chance_overlap=round(r["neurons"]["selected"] / max(r["neurons"].get("total") or 1, 1), 4),
               layer_profile_corr=round(float(np.corrcoef(r["neurons"]["per_layer"], second.per_layer(n_layers))[0, 1]), 4),
-              localisation=r2.get("localisation"), stage_seconds={k: v for k, v in stages.items() if k != "this_call"},
-              seconds=round(secs, 1))
+              localisation=r2.get("localisation"), stage_seconds=stages, seconds=secs,
+              first_stages_seconds=first_secs, this_call_seconds=round(time.perf_counter() - t0, 1))
     c = _commits(run_dir, model).get("sweeps/own_best")
     return update_results(figures_dir, model, first, {"second_organism": secs}, {"second_organism/own_best": c} if c else None,
                           second_organism=so)
