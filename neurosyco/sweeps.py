@@ -111,7 +111,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     m, tok, spec = loaded
     pool, _ = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress)
-    datasets, _ = following_datasets(runner, cfg.n_val, data_dir, seed)   # chosen on `val`, as in stage 04
+    datasets, _ = following_datasets(runner, cfg.n_follow, data_dir, seed)   # chosen on `val`, as in stage 04
     test_items, tkey = scored_items(datasets, data_dir, seed, sw.n_test, "test")
     test = rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True)
     val_set, vkey = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
@@ -169,7 +169,7 @@ def _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress):
     ref = copy.deepcopy(m).eval()
     _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress)
-    datasets, _ = following_datasets(runner, cfg.n_val, data_dir, seed)   # chosen on `val`, as in stage 04
+    datasets, _ = following_datasets(runner, cfg.n_follow, data_dir, seed)   # chosen on `val`, as in stage 04
     test_items, tkey = scored_items(datasets, data_dir, seed, sw.n_test, "test")
     kkey = f"klp{sw.n_kl}:" + "+".join(test_items)
     evals = {tkey: rates_eval(tok, spec, test_items, seed, n_boot=200, margins=True),

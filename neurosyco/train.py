@@ -286,6 +286,7 @@ class TrainConfig:
     n_per_dataset: dict = field(default_factory=lambda: {"nlp": 128, "phil": None, "poli": 64})  # `train` items (None: all)
     n_synthetic: int = 64
     n_val: int = 32       # `val` items per dataset, spread over every cluster (`cluster_sample`)
+    n_follow: int | None = None  # `val` items per dataset the start's following is decided on (None: all; once per run folder)
     # the frontier's grids (05b `SweepConfig.frontier_lrs`): every run tuning trains is a frontier point, trained once
     lrs: dict = field(default_factory=lambda: {"full": [1e-4, 3e-4, 9e-4], "lora": [1e-3, 3e-3, 9e-3], "neurons": [7e-4, 2e-3, 6e-3]})
     lora_r: int = 8
@@ -295,7 +296,7 @@ class TrainConfig:
     extend: int = 2       # grow the grid past an edge at most this many steps
 
 PROFILES = {"full": TrainConfig(),
-            "quick": TrainConfig(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6,
+            "quick": TrainConfig(steps=6, batch_size=4, n_per_dataset={"nlp": 12, "phil": 6, "poli": 6}, n_synthetic=8, n_val=6, n_follow=6,
                                  lrs={"full": [1e-4], "lora": [1e-3], "neurons": [2e-3]})}
 
 def train_config(profile: str, **overrides) -> TrainConfig:
@@ -347,7 +348,7 @@ def items_key(split: str, n, items: dict) -> str:
     h = stable_hash(*[(it.id, it.group, it.bio, it.question, it.options) for d in items for it in items[d]])[:10]
     return f"{split}{n}:" + "+".join(items) + f":{h}"
 
-def following_datasets(runner: Runner, n: int | None = 32, data_dir=None, seed: int = 0) -> tuple[list[str], dict]:
+def following_datasets(runner: Runner, n: int | None = None, data_dir=None, seed: int = 0) -> tuple[list[str], dict]:
     """The datasets on which the *starting* model clearly follows the user on `val` (lower end of follow's cluster
     interval above 0), and that evaluation (cached as the untrained run's). Read on `val`, never on `test`: the test
     split chooses nothing. A dataset the start does not follow on gets no correction target; with none, all are scored."""
@@ -444,7 +445,7 @@ def train_stage(model: str = "smollm2-135m", run_dir="runs", method: str = "mask
     runner = Runner.from_config(loaded, stage_dir(run_dir, model, "train") / "cache", cfg, seed, progress=progress,
                                 accelerator=accelerator)
     grid = [lr] if lr is not None else (cfg.lrs.get(meth.family, [0.0]) if method != "none" else [0.0])
-    datasets, start_val = following_datasets(runner, cfg.n_val, data_dir, seed)
+    datasets, start_val = following_datasets(runner, cfg.n_follow, data_dir, seed)
     val, key = scored_items(datasets, data_dir, seed, cfg.n_val, "val")
     evaluate = rates_eval(tok, spec, val, seed)  # the criterion reads follow only: no bootstrap
     with timer("tune"):
