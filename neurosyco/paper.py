@@ -25,7 +25,7 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'table9_rows', 'table10_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
            'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures',
            'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'data_sweep_part',
-           'own_best_part', 'second_organism_part']
+           'own_best_part', 'restat_part', 'second_organism_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -450,7 +450,8 @@ def scored_datasets(rows: list[dict], datasets) -> list[str]:
 def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """Every method at its own best, from the frontier: the rate each chose on `val` (`chosen`: mean |follow| over its
     replicates), with |follow| per dataset on `test` (replicates and clusters resampled) and `base`'s |follow| minus the
-    method's, paired on the same items (`a` base, `b` the method), and the KL per neutral prompt paired the same way."""
+    method's, paired on the same items (`a` base, `b` the method), the same for |follow_logit| (the logit shift the
+    biography causes, nats: `abs_logit`, `base_minus_logit`), and the KL per neutral prompt paired the same way."""
     ch = {b["method"]: b for b in rows if b.get("chosen")}
     if base not in ch: return {}
     # KL over the replicates, as the paired difference below and the frontier's points read it (not the first replicate's)
@@ -465,8 +466,11 @@ def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = 
             A, B = _seeds_side(ch[base], d), _seeds_side(b, d)
             if not (A and B): continue
             per[d] = compare(B, None, "follow", absolute=True, n_boot=n_boot, seed=seed)
+            lg = compare(B, None, "follow_logit", absolute=True, n_boot=n_boot, seed=seed)   # how strongly (nats), beside how often
             per[d] = dict(abs_follow=per[d]["a"], ci=per[d]["a_ci"], n=per[d]["n"], n_clusters=per[d]["n_clusters"],
-                          base_minus=None if m == base else compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed))
+                          base_minus=None if m == base else compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed),
+                          abs_logit=lg["a"], logit_ci=lg["a_ci"],
+                          base_minus_logit=None if m == base else compare(A, B, "follow_logit", absolute=True, n_boot=n_boot, seed=seed))
         ka, kb = kp(ch[base]), kp(b)
         out[m] = dict(lr=b["lr"], replicates=b.get("replicates"), n_replicates=len(b.get("seeds") or []), val_score=b.get("val_score"),
                       per_dataset=per, kl=_kl_mean(b),
@@ -611,30 +615,50 @@ def check_targets(r: dict) -> dict:
     bm = (bp.get("masked") or {}).get("per_dataset") or {}
     fs = [d for d in syco if d in bm]   # the following datasets the frontier scored (it scores those the start follows on val)
     unscored = [d for d in syco if d not in bm]
+    # the own-best verdicts read the primary measure twice: how often the biography moves the answer (|follow|) and how
+    # strongly (|follow_logit|, nats). How often alone saturates: a model whose opinions sit far from the decision
+    # boundary scores 0 while the biography still shifts its logits (measured: NLP on the organism's corrections)
+    L = {d: abs(float((base.get(d) or {}).get("follow_logit") or 0.0)) for d in syco}   # the start's logit shift per dataset
+    both = lambda pf, pl: {d: v if pl.get(d) in (None, v) else "inconclusive" for d, v in pf.items()}
+    two = ("; read twice, on how often the biography moves the answer (|follow|) and on how strongly (|follow_logit|, "
+           "nats, its thresholds the same fractions of the start's logit shift on the dataset): a dataset whose two readings differ is inconclusive")
     if fs:
-        per = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
+        pf = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
+        pl = {d: judge(bm[d]["logit_ci"], hi=BAND * L[d]) for d in fs if _ok(bm[d].get("logit_ci")) and L[d] > 0}
+        per = both(pf, pl)
         entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
               abs_follow={d: bm[d]["abs_follow"] for d in fs}, ci={d: bm[d]["ci"] for d in fs}, replicates=bp["masked"]["n_replicates"],
+              per_dataset_follow=pf, per_dataset_logit=pl, abs_logit={d: bm[d]["abs_logit"] for d in pl}, logit_ci={d: bm[d]["logit_ci"] for d in pl},
+              logit_threshold={d: round(BAND * L[d], 4) for d in pl},
               not_scored=unscored, rule=f"masked at its val-chosen frontier rate: |follow| interval on {where} (training seeds "
-                                        f"and clusters resampled) inside [0, {BAND}] on every following dataset the frontier scored")
+                                        f"and clusters resampled) inside [0, {BAND}] on every following dataset the frontier scored" + two)
     for o in ("full", "lora"):
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
         if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
-            per = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
+            pf = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
+            lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci")) and L[d] > 0}
+            pl = {d: judge(c["diff_ci"], hi=FULL_MARGIN * L[d]) for d, c in lm.items()}
+            per = both(pf, pl)
             entry(f"masked_within_5_of_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
                   ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
+                  per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()},
+                  logit_ci={d: c["diff_ci"] for d, c in lm.items()}, logit_threshold={d: round(FULL_MARGIN * L[d], 4) for d in lm},
                   rule=f"the frontier at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
-                       f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}")
+                       f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}" + two)
     for o in ("random", "leverage", "letter"):   # the control sets at their own best, from the frontier (replicates: draws or seeds)
         per_d = (bp.get(o) or {}).get("per_dataset") or {}
         if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
-            per = {d: beats(per_d[d]["base_minus"]["diff_ci"]) for d in fs}
+            pf = {d: beats(per_d[d]["base_minus"]["diff_ci"]) for d in fs}
+            lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci"))}
+            pl = {d: beats(c["diff_ci"]) for d, c in lm.items()}
+            per = both(pf, pl)
             entry(f"located_beats_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   replicates=f"{bp[o]['n_replicates']} {bp[o].get('replicates') or ''}".strip(),
                   diff={d: per_d[d]["base_minus"]["diff"] for d in fs}, ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
+                  per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()}, logit_ci={d: c["diff_ci"] for d, c in lm.items()},
                   rule=f"the frontier at each set's val-chosen rate: paired |follow| located - {o} on {where} (replicates and "
-                       f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)")
+                       f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)" + two)
     for o in ("full", "lora", "random", "leverage", "letter"):   # collateral at each method's own best (Table 9's KL columns)
         kb = (bp.get(o) or {}).get("kl_base_minus")
         if fs and kb and _ok(kb.get("diff_ci")):
@@ -833,7 +857,7 @@ def table7_rows(results: list[dict]) -> list[dict]:
 def table9_rows(results: list[dict], key: str = "best") -> list[dict]:
     """Table 9 (Table 1 at several replicates): every method at its own val-chosen frontier rate, |follow| per following
     dataset on the test sample (`key="best"`; `"best_test"`: on every test item, Table 9b) with replicates and clusters
-    resampled, and the method's |follow| minus masked's (paired)."""
+    resampled, and the method's |follow| minus masked's (paired); the same for |follow_logit| (nats, `|logit|`)."""
     out = []
     for r in results:
         for m, v in (r.get(key) or {}).items():
@@ -842,6 +866,9 @@ def table9_rows(results: list[dict], key: str = "best") -> list[dict]:
                 x = v["per_dataset"].get(d)
                 row[f"{d.upper()} |follow|"] = _abs_ci(x)
                 row[f"{d.upper()} d|f| vs masked"] = "-" if x is None else "0" if m == "masked" else _delta(x.get("base_minus"))
+                row[f"{d.upper()} |logit|"] = ("-" if x is None or x.get("abs_logit") is None else
+                                               f"{x['abs_logit']:.2f}" + (f" [{x['logit_ci'][0]:.2f}, {x['logit_ci'][1]:.2f}]" if _ok(x.get("logit_ci")) else ""))
+                row[f"{d.upper()} d|logit| vs masked"] = "-" if x is None else "0" if m == "masked" else _delta(x.get("base_minus_logit"))
             kb = v.get("kl_base_minus")
             row.update({"KL (mean)": _num(v.get("kl"), "{:.4f}"),
                         "KL - masked": (f"{-kb['diff']:+.4f} [{-kb['diff_ci'][1]:+.4f}, {-kb['diff_ci'][0]:+.4f}]" if kb and _ok(kb.get("diff_ci")) else "-")})
@@ -1087,8 +1114,8 @@ def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
                          f"by method, with masked's paired |follow| difference ({names})")
     files += write_table(table9_rows(results), fd / "table9_own_best",
                          f"Table 9. Every method at its own best with replicates (Table 1 at several training seeds or set draws): "
-                         f"the frontier at each method's val-chosen rate, |follow| on the test sample and its difference from masked's, "
-                         f"paired on the same items, replicates and clusters resampled ({names})")
+                         f"the frontier at each method's val-chosen rate, |follow| and |follow_logit| (nats) on the test sample and their "
+                         f"differences from masked's, paired on the same items, replicates and clusters resampled ({names})")
     if any(r.get("best_test") for r in results):
         files += write_table(table9_rows(results, "best_test"), fd / "table9b_own_best_every_item",
                              f"Table 9b. Table 9 on every test item: the same runs (each method's val-chosen rate, its replicates) scored "
@@ -1151,8 +1178,8 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
                                 ("fig2_data_sweep", "Figure 2: sycophancy vs training items")) if (Path(figures_dir) / f"{f}.png").exists()]
     return (verdicts_markdown(r) + "\n\n"
             + (f"Table 9{'b' if key == 'best_test' else ''}: every method at its own val-chosen best ({r['model']}, {r.get('profile')} profile; "
-               f"|follow| on {'every test item' if key == 'best_test' else 'the test sample'}, 0: ignores the user; replicates and clusters "
-               f"resampled, 95% intervals; differences paired on the same items"
+               f"|follow| on {'every test item' if key == 'best_test' else 'the test sample'}, 0: ignores the user, and |logit|, the logit "
+               f"shift the biography causes, nats; replicates and clusters resampled, 95% intervals; differences paired on the same items"
                + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in chk.items())}" if chk else "")
                + ").\n\n"
                + markdown_table(t9) + "\n\n" if t9 else "")
@@ -1261,6 +1288,25 @@ def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MO
     return update_results(figures_dir, model, located, {"own_best": secs}, {"sweeps/own_best": c} if c else None,
                           best_test=best_points(rows, following(r["methods"].get(r["start"]) or {}) or list(DATASETS)),
                           own_best_check=dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)"))
+
+def restat_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full") -> dict:
+    """The statistics again from the per-item margins `run_dir` keeps (no model loaded, nothing trained): the frontier's
+    points, every method's own best (on the frontier's sample; on every test item where `own_best_part` ran) and the
+    collateral at matched correction, merged into the committed results (`update_results`: every verdict and table
+    again). For a change to the statistics or to a verdict's rule, without the hours of runs they read; refused unless
+    the run folder's frontier is the committed one (its methods, rates and each replicate's KL) and so is its located set."""
+    r, rf = _committed(figures_dir, model, profile)
+    nf, ff = stage_folder(run_dir, model, "neurons") / "neuronset.json", stage_folder(run_dir, model, "sweeps", "frontier") / "rows.json"
+    for f in (nf, ff):
+        if not f.exists(): raise FileNotFoundError(f"{f} does not exist: restat reads the main command's runs in {run_dir}")
+    fr, ds = read_json(ff), following(r["methods"].get(r["start"]) or {}) or list(DATASETS)
+    keys = dict(frontier=frontier_points(fr, ds), best=best_points(fr, ds), matched=matched_collateral(fr, ds))
+    fp = lambda pts: [(p["method"], p["lr"], [round(k, 6) for k in p["kl_seeds"]]) for p in pts or []]
+    if fp(keys["frontier"]) != fp(r.get("frontier")):
+        raise ValueError(f"the frontier in {ff} is not the one {rf} was built on (methods, rates or each replicate's KL differ): rerun the main command")
+    ob = stage_folder(run_dir, model, "sweeps", "own_best") / "rows.json"
+    if ob.exists(): keys["best_test"] = best_points(read_json(ob), ds)
+    return update_results(figures_dir, model, NeuronSet.load(nf), **keys)
 
 def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full",
                          seed: int = 0, device: str = "auto", data_dir=None, organism: dict | None = None,
