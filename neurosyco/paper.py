@@ -419,8 +419,9 @@ def control_verdicts(rows: list[dict], datasets, n_boot: int = N_BOOT, seed: int
         for d in datasets:
             A, Bs = _seeds_side(loc, d), [_seeds_side(x, d) for x in rs]
             if A and all(Bs):
-                cmp[d] = compare(A, _stack_sides(Bs), "follow", absolute=True, n_boot=n_boot, seed=seed)
-                lg[d] = compare(A, _stack_sides(Bs), "follow_logit", absolute=True, n_boot=n_boot, seed=seed)
+                B = _stack_sides(Bs)
+                cmp[d] = compare(A, B, "follow", absolute=True, n_boot=n_boot, seed=seed)
+                lg[d] = compare(A, B, "follow_logit", absolute=True, n_boot=n_boot, seed=seed)
         out.append(dict(kind=kind, n_sets=len(rs), overlap_with_located=[x.get("overlap_with_located") for x in rs],
                         lr_located=loc.get("lr"), lrs=[x.get("lr") for x in rs], abs_follow=cmp, abs_logit=lg,
                         verdict=_beats_both(cmp, lg),
@@ -635,13 +636,12 @@ def check_targets(r: dict) -> dict:
     # strongly (|follow_logit|, nats). How often alone saturates: a model whose opinions sit far from the decision
     # boundary scores 0 while the biography still shifts its logits (measured: NLP on the organism's corrections)
     L = {d: abs(float((base.get(d) or {}).get("follow_logit") or 0.0)) for d in syco}   # the start's logit shift per dataset
-    both = two_readings
     two = ("; read twice, on how often the biography moves the answer (|follow|) and on how strongly (|follow_logit|, "
            "nats, its thresholds the same fractions of the start's logit shift on the dataset): a dataset whose two readings differ is inconclusive")
     if fs:
         pf = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
         pl = {d: judge(bm[d]["logit_ci"], hi=BAND * L[d]) for d in fs if _ok(bm[d].get("logit_ci")) and L[d] > 0}
-        per = both(pf, pl)
+        per = two_readings(pf, pl)
         entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
               abs_follow={d: bm[d]["abs_follow"] for d in fs}, ci={d: bm[d]["ci"] for d in fs}, replicates=bp["masked"]["n_replicates"],
               per_dataset_follow=pf, per_dataset_logit=pl, abs_logit={d: bm[d]["abs_logit"] for d in pl}, logit_ci={d: bm[d]["logit_ci"] for d in pl},
@@ -654,7 +654,7 @@ def check_targets(r: dict) -> dict:
             pf = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
             lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci")) and L[d] > 0}
             pl = {d: judge(c["diff_ci"], hi=FULL_MARGIN * L[d]) for d, c in lm.items()}
-            per = both(pf, pl)
+            per = two_readings(pf, pl)
             entry(f"masked_within_5_of_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
                   ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
@@ -668,7 +668,7 @@ def check_targets(r: dict) -> dict:
             pf = {d: beats(per_d[d]["base_minus"]["diff_ci"]) for d in fs}
             lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci"))}
             pl = {d: beats(c["diff_ci"]) for d, c in lm.items()}
-            per = both(pf, pl)
+            per = two_readings(pf, pl)
             entry(f"located_beats_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
                   replicates=f"{bp[o]['n_replicates']} {bp[o].get('replicates') or ''}".strip(),
                   diff={d: per_d[d]["base_minus"]["diff"] for d in fs}, ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
@@ -712,7 +712,7 @@ def check_targets(r: dict) -> dict:
             cs = {d: compare(s, None, "follow", absolute=True, n_boot=N_BOOT // 2) for d in syco for s in [_seeds_side(x, d)] if s}
             cl = {d: compare(s, None, "follow_logit", absolute=True, n_boot=N_BOOT // 2) for d in syco for s in [_seeds_side(x, d)] if s and L[d] > 0}
             pf, pl = {d: judge(c["a_ci"], hi=BAND) for d, c in cs.items()}, {d: judge(c["a_ci"], hi=BAND * L[d]) for d, c in cl.items()}
-            per = both(pf, pl)
+            per = two_readings(pf, pl)
             if per: entry(f"synthetic_only_{x['method']}_removes_following", _combine(per.values()), per_dataset=per, lr=x.get("lr"),
                           abs_follow={d: c["a"] for d, c in cs.items()}, ci={d: c["a_ci"] for d, c in cs.items()}, n_train=x.get("n_train"),
                           per_dataset_follow=pf, per_dataset_logit=pl, abs_logit={d: c["a"] for d, c in cl.items()},
