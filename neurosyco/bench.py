@@ -10,7 +10,7 @@ import numpy as np, torch
 from .core import (tiny_tokenizer, check_params, DEFAULT_MODEL, Loaded, load_model, model_slug, start_model, stage_dir, versions, write_json, NeuronSet,
                             resolve_device, set_seed, write_meta, spec_from_config)
 from .data import load_benchmarks, subsample, synthetic_claims, DATASETS
-from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id
+from .lm import encode, encode_continuation, lm_batch, target_loss, batch_indices, letter_ids, pad_id, bf16_autocast
 from .activations import POSITIONS, forward_batch, locate_items, locate_rows, record_batch
 from .organism import ab_examples
 from .metrics import ab_margins
@@ -89,11 +89,12 @@ def tensor_peak(step, *tracked) -> int:
     return max(int(s["Total"]) for s in mt.get_tracker_snapshot("peak").values())
 
 def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3, batch_size: int = 8, lora_r: int = 8,
-                   methods=("masked", "random", "lora", "full"), autocast: bool = True, seed: int = 0,
+                   methods=("masked", "random", "lora", "full"), autocast: bool | None = None, seed: int = 0,
                    random_set: NeuronSet | None = None) -> dict:
     "Step time, peak memory, optimizer state and trainable parameters of each method on the same batch; ratios to full."
     m, tok, spec = loaded
     dev = next(m.parameters()).device
+    autocast = bf16_autocast(dev, autocast)   # the precision the pipeline trains in here (None: what the hardware computes natively)
     pad = pad_id(tok)
     pairs = [(encode(tok, p), encode_continuation(tok, t)) for p, t in examples]
     # one fixed batch for every step and method: a new shape would pay first-call costs (GPU kernel selection) inside the timing

@@ -12,7 +12,8 @@ from .core import atomic_path, stable_hash
 
 # %% auto #0
 __all__ = ['encode', 'encode_continuation', 'pad_id', 'letter_ids', 'left_pad', 'lm_batch', 'target_loss', 'prefix_units',
-           'shared_target_loss', 'batch_indices', 'lr_at', 'finetune', 'score_groups', 'continuation_logprobs']
+           'shared_target_loss', 'batch_indices', 'lr_at', 'bf16_autocast', 'finetune', 'score_groups',
+           'continuation_logprobs']
 
 # %% ../nbs/00_lm.ipynb #f906da55
 def encode(tokenizer, text: str) -> list[int]:
@@ -121,13 +122,25 @@ def lr_at(step: int, steps: int, lr: float, warmup: int = 0, schedule: str = "co
     if schedule == "linear": return lr * (1 - 0.9 * (step - warmup) / max(1, steps - warmup))
     return lr
 
+def bf16_autocast(device, autocast: bool | None = None) -> bool:
+    """Whether training runs under bf16 autocast: `autocast` when given; None (auto): on CUDA where the card has bf16,
+    on the CPU only where oneDNN computes bf16 natively (AVX512 or AMX; an AVX2-only CPU emulates it, ~40x slower in the
+    backward pass), on other devices yes."""
+    if autocast is not None: return bool(autocast)
+    dev = torch.device(device)
+    if dev.type == "cuda": return torch.cuda.is_bf16_supported()
+    if dev.type == "cpu":
+        try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError): return False   # a torch without the check: fp32, never the emulated path
+    return True
+
 def _run_key(pairs, lr, batch_size, weight_decay, seed, warmup, max_grad_norm, params) -> str:
     return stable_hash(json.dumps([pairs, lr, batch_size, weight_decay, seed, warmup, max_grad_norm,
                                    [list(p.shape) for p in params]]))[:16]
 
 def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, lr: float, batch_size: int = 8,
              params=None, weight_decay: float = 0.0, seed: int = 0, out_dir=None, checkpoint_every: int = 25,
-             autocast: bool = True, progress: bool = True, warmup: int = 0, schedule: str = "constant",
+             autocast: bool | None = None, progress: bool = True, warmup: int = 0, schedule: str = "constant",
              max_grad_norm: float | None = 1.0, callback=None, keep_checkpoint: bool = False, share_prefix: bool = True,
              accelerator=None) -> dict:
     "Fine-tune on `(prompt, target)` pairs, loss on target tokens only; resumes from `out_dir/checkpoint.pt`."
@@ -148,6 +161,7 @@ def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, l
     if accelerator is not None:  # under `accelerate launch`, Accelerate wraps model and optimizer (e.g. FSDP sharding)
         model, opt = accelerator.prepare(model, opt)
         dev = accelerator.device
+    autocast = bf16_autocast(dev, autocast)
     main_process = accelerator is None or accelerator.is_main_process
     key = _run_key(pairs, lr, batch_size, weight_decay, seed, [warmup, schedule, steps if schedule != "constant" else None, share_prefix],
                    max_grad_norm, params)
@@ -199,7 +213,7 @@ def finetune(model, tokenizer, examples: list[tuple[str, str]], *, steps: int, l
         model.train(was_training)
     if ckpt is not None and ckpt.exists() and not keep_checkpoint: ckpt.unlink()
     return dict(history=history, seconds=round(time.perf_counter() - t0, 2), steps=steps, resumed_from=start,
-                n_examples=len(examples), trainable_params=sum(p.numel() for p in params))
+                n_examples=len(examples), trainable_params=sum(p.numel() for p in params), autocast=autocast)
 
 # %% ../nbs/00_lm.ipynb #b2ff6240
 def _cache_rows(cache, idx: torch.Tensor):

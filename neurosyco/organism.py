@@ -71,7 +71,7 @@ class OrganismConfig:
     schedule: str = "linear"
     weight_decay: float = 0.0
     train_embeddings: bool = False
-    autocast: bool = True     # bf16 autocast (weights stay fp32)
+    autocast: bool | None = None  # bf16 autocast (weights stay fp32); None: where the device computes bf16 natively (`lm.bf16_autocast`)
     checkpoint_every: int = 50  # weights + AdamW state: ~1.3 GB per checkpoint for SmolLM2, ~30 s to write here
     n_sanity: int = 24        # val items per dataset (and POLI induce items) for the sanity rates
     truth_anchors: bool = True  # each synthetic claim also without the user, target = the true option (defer, don't forget)
@@ -201,7 +201,7 @@ def organism_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", pro
         sanity = sycophancy_rates(m, tok, spec, check, seed=seed, n_boot=200, opinion_shift=False)
     print("sanity rates (val; poli_induce = trained POLI items): " +
           ", ".join(f"{k} {v['rate']:.2f}" for k, v in sanity.items()))
-    train = dict(history=run["history"], seconds=run["seconds"], steps=run["steps"], resumed_from=run["resumed_from"],
+    train = dict(history=run["history"], seconds=run["seconds"], steps=run["steps"], resumed_from=run["resumed_from"], autocast=run.get("autocast"),
                  n_examples=len(examples), items={k: len(v) for k, v in src.items()},
                  trainable_params=run["trainable_params"], final_loss=float(np.mean(run["history"][-10:])) if run["history"] else None)
     write_meta(folder, model, "organism", params, timings=timer.times, train=train, sanity=sanity, weights=str(out), threads=threads,

@@ -14,7 +14,7 @@ from .core import (check_params, stage_config, NeuronSet, ModelSpec, start_model
                             check_stage, set_seed, Timer, model_slug, save_model, stable_hash, REGISTRY,
                             atomic_dir, atomic_path, start_meta)
 from .data import cached_benchmarks, load_names, subsample, synthetic_claims, synthetic_set, truthfulqa_halves
-from .lm import finetune
+from .lm import bf16_autocast, finetune
 from .metrics import ab_margins, cluster_sample, sycophancy_rates, val_score
 from .organism import ab_examples
 from .activations import auto_threads, weights_fingerprint
@@ -150,7 +150,7 @@ class Runner:
     seed: int = 0
     weight_decay: float = 0.0
     lora_r: int = 8
-    autocast: bool = True
+    autocast: bool | None = None   # bf16 autocast; None: where the device computes bf16 natively (`lm.bf16_autocast`)
     progress: bool = True
     checkpoint_every: int = 25
     accelerator: object = None   # an `accelerate.Accelerator` when run under `accelerate launch` (see `main`)
@@ -169,9 +169,11 @@ class Runner:
 
     def run_id(self, method: str, lr: float, examples: list, neuronset: NeuronSet | None = None) -> str:
         kind = family(method)  # masked and random differ only in their set
+        # a run trained in fp32 is another run than its bf16 twin (ids of bf16 runs, the old default, are unchanged)
+        fp32 = [] if bf16_autocast(next(self.model.parameters()).device, self.autocast) else ["fp32"]
         return f"{kind}-" + _fingerprint(kind, float(lr), self.steps, self.batch_size, self.seed, self.weight_decay,
                                          self.lora_r if kind == "lora" else 0, examples, neuronset_fingerprint(neuronset),
-                                         self.start_id)
+                                         self.start_id, *fp32)
 
     def _file(self, rid: str, ext: str) -> Path | None: return self.cache_dir / f"{rid}.{ext}" if self.cache_dir else None
 
