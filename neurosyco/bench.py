@@ -145,7 +145,7 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
                                   peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
                                   **({"peak_rss": round(o["rss_bytes"] / f["rss_bytes"], 3)} if o["rss_bytes"] else {}),
                                   trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
-    return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), neurons=neuronset.n,
+    return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), autocast=autocast, neurons=neuronset.n,
                 weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
 
 # %% ../nbs/bench.ipynb #acbc0f92
