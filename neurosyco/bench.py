@@ -368,7 +368,7 @@ def bench(loaded: Loaded, items: list, neuronset: NeuronSet, steps: int = 2, bat
                masked_vs_full_peak_memory_ratio=r["masked"]["peak_memory"],
                absolute=dict(caching=cache, steps=cost["methods"], weight_bytes=cost["weight_bytes"]),
                eval=eval_throughput(loaded, items, batch_size), neurons=neuronset.n, device=cost["device"],
-               batch_size=batch_size, steps=steps)
+               autocast=cost["autocast"], batch_size=batch_size, steps=steps)
     return out
 
 # %% ../nbs/bench.ipynb #de7bfad8
