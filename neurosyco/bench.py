@@ -414,7 +414,8 @@ def bench_table(res: dict, stage_seconds: dict | None = None) -> str:
     `timings`, from its results.json) if given, else what the bench recorded when it ran."""
     rows = ["| measured ratio | value |", "|---|---|"] + [f"| {k} | {res[k]:.3f} |" for k in BENCH_KEYS]
     rows.append(f"| evaluation throughput (items/s, both orders) | {res['eval']['items_per_s']:.2f} |")
-    out = "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}."
+    prec = {True: ", training in bf16 autocast", False: ", training in fp32"}.get(res.get("autocast"), "")
+    out = "\n".join(rows) + f"\n\n{res['model']}, {res['weights']}, {res['device']}, {res['machine'].get('cpus')} CPUs, batch {res['batch_size']}{prec}."
     st = stage_seconds or (res.get("stage_seconds") or {}).get("full")
     if st:
         out += ("\n\nWall time per stage as last recorded by the full-profile pipeline (s; a resumed pipeline keeps the "

@@ -435,6 +435,20 @@ def _data_files(run_dir, model: str) -> dict:
         for k, v in (_read(f) or {}).get("data_files", {}).items(): out.setdefault(k, v)
     return out
 
+def _precision(run_dir, model: str) -> dict:
+    """The precision each training ran in (bf16 autocast or fp32, as `lm.bf16_autocast` chose it for the machine), from
+    the records: the organism's induction, the cost benchmark, and how many cached correction runs trained in each
+    ("unrecorded": trained before runs recorded it). Training numbers from bf16 and fp32 runs differ."""
+    name = lambda a: "unrecorded" if a is None else ("bf16" if a else "fp32")
+    org = (_read(stage_folder(run_dir, model, "organism") / "meta.json") or {}).get("train") or {}
+    cost = _read(stage_folder(run_dir, model, "cost") / "cost.json") or {}
+    runs = {}
+    cache = stage_dir(run_dir, model, "train", create=False) / "cache"
+    for f in sorted(cache.glob("*.json")) if cache.exists() else []:
+        a = name(((_read(f) or {}).get("train") or {}).get("autocast"))
+        runs[a] = runs.get(a, 0) + 1
+    return dict(organism=name(org.get("autocast")) if org else None, cost=name(cost.get("autocast")) if cost else None, runs=runs)
+
 def _commits(run_dir, model: str) -> dict:
     "The code commit (and uncommitted changes) each stage's result was made with, from its `meta.json` (`core.code_version`)."
     base = Path(run_dir, model_slug(model))
@@ -576,6 +590,7 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
     r["data_files"] = _data_files(run_dir, model)
     r["localisation"] = localisation_truth(run_dir, model)
     r["commits"] = _commits(run_dir, model)
+    r["precision"] = _precision(run_dir, model)
     r["targets"] = check_targets(r)
     return r
 
