@@ -5,6 +5,7 @@
 # %% ../nbs/06_paper.ipynb #5e2dbe38
 from __future__ import annotations
 import contextlib, csv, json, math, os, time
+from collections import Counter
 from pathlib import Path
 import numpy as np
 from .core import (DEFAULT_MODEL, REGISTRY, STAGE_NOTEBOOKS, NeuronSet, Timer, model_slug, read_json, stage_dir,
@@ -438,15 +439,14 @@ def _data_files(run_dir, model: str) -> dict:
 def _precision(run_dir, model: str) -> dict:
     """The precision each training ran in (bf16 autocast or fp32, as `lm.bf16_autocast` chose it for the machine), from
     the records: the organism's induction, the cost benchmark, and how many cached correction runs trained in each
-    ("unrecorded": trained before runs recorded it). Training numbers from bf16 and fp32 runs differ."""
+    ("unrecorded": trained before runs recorded it; the untrained baseline, 0 steps, has no precision and is not counted).
+    Training numbers from bf16 and fp32 runs differ."""
     name = lambda a: "unrecorded" if a is None else ("bf16" if a else "fp32")
     org = (_read(stage_folder(run_dir, model, "organism") / "meta.json") or {}).get("train") or {}
     cost = _read(stage_folder(run_dir, model, "cost") / "cost.json") or {}
-    runs = {}
     cache = stage_dir(run_dir, model, "train", create=False) / "cache"
-    for f in sorted(cache.glob("*.json")) if cache.exists() else []:
-        a = name(((_read(f) or {}).get("train") or {}).get("autocast"))
-        runs[a] = runs.get(a, 0) + 1
+    trained = [t for t in (((_read(f) or {}).get("train") or {}) for f in sorted(cache.glob("*.json"))) if t.get("steps", 1)]
+    runs = dict(Counter(name(t.get("autocast")) for t in trained))
     return dict(organism=name(org.get("autocast")) if org else None, cost=name(cost.get("autocast")) if cost else None, runs=runs)
 
 def _commits(run_dir, model: str) -> dict:
