@@ -21,12 +21,12 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
            'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'comparisons', 'judge', 'beats', 'two_readings',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
-           'matched_collateral', 'collect', 'following', 'is_own_best', 'across_organisms', 'check_targets',
-           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows',
-           'table9_rows', 'table10_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons',
-           'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures',
-           'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'data_sweep_part',
-           'own_best_part', 'restat_part', 'second_organism_part']
+           'matched_collateral', 'collect', 'following', 'is_own_best', 'across_runs', 'check_targets', 'table1_rows',
+           'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows',
+           'table10_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
+           'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures', 'verdicts_markdown',
+           'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'data_sweep_part', 'own_best_part',
+           'restat_part', 'second_organism_part', 'rerun_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
@@ -611,10 +611,11 @@ def is_own_best(key: str) -> bool:
     "Whether a target is one of the own-best verdicts (every method at its val-chosen rate), which a second organism checks."
     return key.endswith("_at_own_best") or key.startswith("kl_at_own_best_")
 
-def across_organisms(first: str | None, second: str | None) -> str | None:
-    "A verdict checked on a second organism: the same verdict stands, one that differs is inconclusive; unmeasured there, the first stands."
-    if second is None or first is None: return first
-    return first if first == second else "inconclusive"
+def across_runs(first: str | None, *others: str | None) -> str | None:
+    """A verdict checked elsewhere (a second organism, a fresh rerun of the main command): one that every other run
+    gives too stands, one that differs anywhere is inconclusive; where another run did not measure it, that run is left out."""
+    if first is None: return None
+    return first if all(o is None or o == first for o in others) else "inconclusive"
 
 def check_targets(r: dict) -> dict:
     """Each target, computed from paired cluster-bootstrap intervals (rule: `judge`): 'met' when the whole 95% interval
@@ -761,15 +762,22 @@ def check_targets(r: dict) -> dict:
     if c:
         ok = c["step_time"] <= 0.8 and c["optimizer_state"] <= 0.05 and c["peak_memory"] <= 0.6
         entry("cost", "met" if ok else "not met", **c)
-    so = r.get("second_organism") or {}
-    if so.get("targets") is not None:   # the own-best verdicts again on another organism, at this one's rates
+    # the own-best verdicts again elsewhere: on a second organism (at this one's rates, its own located set) and in each
+    # fresh rerun of the main command (the same organism, its own located set and val-chosen rates); a verdict that
+    # differs between any two of them is inconclusive (each run's own verdict, before its own checks, is what is compared)
+    so, checks = r.get("second_organism") or {}, []
+    if so.get("targets") is not None: checks.append((f"second organism {json.dumps(so.get('organism'))}", so["targets"]))
+    checks += [(f"rerun {x['name']}", x["targets"]) for x in r.get("reruns") or [] if x.get("targets") is not None]
+    if checks:
         for k, v in out.items():
             if isinstance(v, dict) and "verdict" in v and is_own_best(k):
-                w = so["targets"].get(k) or {}
-                v.update(first_organism=v["verdict"], second_organism={x: w[x] for x in ("verdict", "diff", "abs_follow", "ci") if x in w} or None,
-                         verdict=across_organisms(v["verdict"], w.get("verdict")),
-                         rule=v["rule"] + f"; checked on a second organism ({json.dumps(so.get('organism'))}) at this one's rates: "
-                                          "a verdict that differs between the organisms is inconclusive")
+                got = []
+                for run, ts in checks:
+                    w = ts.get(k) or {}
+                    got.append(dict(run=run, verdict=w.get("this_run", w.get("verdict")), **{x: w[x] for x in ("diff", "abs_follow", "ci") if x in w}))
+                v.update(this_run=v["verdict"], checks=got, verdict=across_runs(v["verdict"], *(g["verdict"] for g in got)),
+                         rule=v["rule"] + f"; checked in {', '.join(run for run, _ in checks)}: a verdict that differs between "
+                                          "any two runs is inconclusive")
                 v["met"] = None if v["verdict"] in (None, "inconclusive") else v["verdict"] == "met"
     return out
 
@@ -918,16 +926,18 @@ def _vnum(v: dict | None) -> str:
     return f"{d:+.3f} [{c[0]:+.3f}, {c[1]:+.3f}]" if d is not None and _ok(c) else "-"
 
 def table10_rows(results: list[dict]) -> list[dict]:
-    """Table 10: each own-best verdict on the first organism and on the second (another induction seed, every method at
-    the first organism's val-chosen rate, its own located set), with the value each rests on, and the verdict that stands."""
+    """Table 10: each own-best verdict in this run and in every run that checks it (a second organism: another induction
+    seed, every method at this organism's val-chosen rate, its own located set; a fresh rerun of the main command: the
+    same organism, its own located set and val-chosen rates), with the value each rests on, and the verdict that stands."""
     out = []
     for r in results:
         for k, v in (r.get("targets") or {}).items():
-            if isinstance(v, dict) and "first_organism" in v:
-                s = v.get("second_organism") or {}
-                out.append({"model": r["model"], "target": k, "first organism": v["first_organism"] or "not measured",
-                            "first: value [95%]": _vnum({x: v[x] for x in ("diff", "abs_follow", "ci") if x in v}),
-                            "second organism": s.get("verdict") or "not measured", "second: value [95%]": _vnum(s), "verdict": v["verdict"]})
+            if isinstance(v, dict) and "checks" in v:
+                row = {"model": r["model"], "target": k, "this run": v["this_run"] or "not measured",
+                       "this run: value [95%]": _vnum({x: v[x] for x in ("diff", "abs_follow", "ci") if x in v})}
+                for c in v["checks"]:
+                    row[c["run"]] = c.get("verdict") or "not measured"; row[f"{c['run']}: value [95%]"] = _vnum(c)
+                out.append(dict(row, verdict=v["verdict"]))
     return out
 
 def table8_rows(results: list[dict]) -> list[dict]:
@@ -1088,6 +1098,13 @@ def targets_markdown(results: list[dict]) -> str:
                 f"{so.get('neurons', {}).get('selected')} neurons, overlap with this organism's "
                 + (f"{so['overlap']:.3f}" if so.get("overlap") is not None else "not measured (this organism's set was not on disk)")
                 + f" (chance {so.get('chance_overlap')}), per-layer count correlation {so.get('layer_profile_corr')}")
+        for x in r.get("reruns") or []:
+            nx = x.get("neurons") or {}
+            lines.append(f"- rerun {x['name']} (the main command again, commit {', '.join(x.get('commits') or []) or '?'}; the same organism "
+                         f"and splits; results in `{x.get('results')}`): its own located set, {nx.get('selected')} neurons"
+                         + (f", {nx['moved']} of them in another layer than here" if nx.get("moved") is not None else "")
+                         + "; its val-chosen rates " + ", ".join(f"{m} {lr:g}" for m, lr in (x.get("rates") or {}).items())
+                         + f"; its own-best verdicts read {x.get('basis')} (Table 10)")
         nn = r.get("neurons") or {}
         if nn.get("sae_layers"): lines.append(f"- {nn.get('after_last_sae')} of {nn.get('selected')} selected neurons sit after the last SAE "
                                               f"(layer {max(nn['sae_layers'])}; SAEs at {nn['sae_layers']}; rule for them: {nn.get('late_rule')})")
@@ -1160,9 +1177,12 @@ def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
         files += write_table(table9_rows(so, "best_test"), fd / "table9c_second_organism",
                              f"Table 9c. Table 9b on a second organism (another induction seed; its own located set): every method at "
                              f"the rate the first organism's frontier chose on val, scored on every test item ({names})")
-        files += write_table(table10_rows(results), fd / "table10_organisms",
-                             f"Table 10. Each own-best verdict on the first and on the second organism; one that differs between them "
-                             f"is inconclusive ({names})")
+
+    if table10_rows(results):
+        files += write_table(table10_rows(results), fd / "table10_across_runs",
+                             f"Table 10. Each own-best verdict in this run, on a second organism and in fresh reruns of the main "
+                             f"command (each with the value it rests on: a paired difference or an |follow|, per dataset, 95%); "
+                             f"one that differs between any two runs is inconclusive ({names})")
     files += fig_neurons(results, fd / "fig1_neurons_per_layer")
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
@@ -1218,9 +1238,13 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
                + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in chk.items())}" if chk else "")
                + ").\n\n"
                + markdown_table(t9) + "\n\n" if t9 else "")
-            + (f"Table 10: each own-best verdict on this organism and on a second one ({json.dumps((r.get('second_organism') or {}).get('organism'))}, "
-               f"its own located set, every method at this organism's val-chosen rate, every test item; `bash .ci/extended seed1-best`); "
-               f"a verdict that differs between them is inconclusive.\n\n" + markdown_table(t10) + "\n\n" if t10 else "")
+            + (f"Table 10: each own-best verdict in this run and in every run that checks it"
+               + (f": a second organism ({json.dumps(r['second_organism'].get('organism'))}, its own located set, every method at this "
+                  f"organism's val-chosen rate, every test item; `bash .ci/extended seed1-best`)" if (r.get("second_organism") or {}).get("targets") else "")
+               + "".join(f"; rerun {x['name']} (the main command again, {x.get('basis')}: its own located set, "
+                         f"{x.get('neurons', {}).get('selected')} neurons, and its own val-chosen rates, masked {x.get('rates', {}).get('masked')}; "
+                         f"`bash .ci/extended rerun`)" for x in r.get("reruns") or [])
+               + "; a verdict that differs between any two runs is inconclusive.\n\n" + markdown_table(t10) + "\n\n" if t10 else "")
             + (f"Table 2: the data sweep ({r['model']}, {r.get('profile')} profile; unique training items, examples seen fixed; "
                f"user-following on the test sample with its cluster interval, and at each training seed).\n\n"
                + markdown_table(t2) + "\n\n" if t2 else "")
@@ -1398,3 +1422,40 @@ def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str
     c = _commits(run_dir, model).get("sweeps/own_best")
     return update_results(figures_dir, model, first, {"second_organism": secs}, {"second_organism/own_best": c} if c else None,
                           second_organism=so)
+
+def _same_start(y: dict) -> tuple:
+    "What identifies the organism a run corrects: the splits and the start's evaluation on test (follow, logit shift, items per dataset)."
+    m = (y.get("methods") or {}).get(y.get("start") or "organism") or {}
+    return y.get("splits"), {d: [(m.get(d) or {}).get(k) for k in ("follow", "follow_logit", "n")] for d in DATASETS}
+
+def rerun_part(rerun_results, figures_dir="figures", model: str = DEFAULT_MODEL, name: str | None = None) -> dict:
+    """A fresh rerun of the main command (the `results.json` it wrote, e.g. from a clean clone on another machine, kept
+    unedited beside the committed results) merged into them as a check of every own-best verdict: the same command,
+    organism and splits (refused otherwise: another organism is `second_organism_part`'s), with its own located set
+    and its own `val`-chosen rates. `check_targets` then reads each own-best verdict in both runs, and one that differs
+    is inconclusive (Table 10): a verdict that other floating-point kernels can flip is not one to report as met or not.
+    Called again with the same rerun (its folder's name, or `name`), it replaces that rerun's entry; nothing is rerun."""
+    r, rf = _committed(figures_dir, model)
+    p = Path(rerun_results)
+    if not p.exists(): raise FileNotFoundError(f"{p} does not exist: give the results.json a rerun of the main command wrote")
+    if p.resolve() == rf.resolve(): raise ValueError(f"{p} is the committed results themselves, not a rerun")
+    x = read_json(p)
+    for k in ("model", "profile", "seed"):
+        if x.get(k) != r.get(k): raise ValueError(f"{p} holds {k} {x.get(k)!r}, {rf} {r.get(k)!r}: not a rerun of the same command")
+    (sa, ea), (sb, eb) = _same_start(x), _same_start(r)
+    close = lambda a, b: a == b or (None not in (a, b) and math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-3))
+    if sa != sb or not all(close(a, b) for d in DATASETS for a, b in zip(ea[d], eb[d])):
+        raise ValueError(f"{p} was built on other splits or another start than {rf} (its start's evaluation on test differs): "
+                         f"a rerun corrects the same organism; another organism is second_organism_part's")
+    b = x.get("best_test") or x.get("best") or {}
+    if "masked" not in b: raise ValueError(f"{p} has no frontier choice for masked: nothing to check")
+    want, have = r["neurons"]["per_layer"], x["neurons"]["per_layer"]
+    rerun = dict(name=name or p.parent.name, results=os.path.relpath(p.resolve(), Path(figures_dir).resolve()),
+                 commits=sorted(set((x.get("commits") or {}).values())), basis="every test item" if x.get("best_test") else "the test sample",
+                 rates={m: v["lr"] for m, v in b.items()},
+                 neurons=dict(selected=x["neurons"]["selected"], per_layer=have, moved=int(np.abs(np.subtract(want, have)).sum()) // 2
+                              if len(want) == len(have) else None),
+                 targets={k: v for k, v in (x.get("targets") or {}).items() if is_own_best(k)})
+    keep = [y for y in r.get("reruns") or [] if y.get("name") != rerun["name"]]
+    return update_results(figures_dir, model, reruns=keep + [rerun])
+
