@@ -22,7 +22,7 @@ __all__ = ['PICKSIDE', 'MIRROR', 'WHOSAID', 'WHOSAID_ATTRIBUTIONS', 'DELUSION_RE
            'EVAL_PROFILES', 'HELDOUT_FORMAT', 'HELDOUT_N', 'syco_bench_prompts', 'syco_bench_scores', 'truthfulqa_mc',
            'ask_judge', 'generate_reply', 'judge_syco_bench', 'EvalConfig', 'eval_config', 'method_weights',
            'eval_inputs', 'neutral_prompts', 'plot_metrics', 'eval_table', 'load_metrics', 'eval_stage',
-           'heldout_prompt', 'heldout_margins', 'heldout_stage']
+           'heldout_prompt', 'heldout_margins', 'heldout_items', 'heldout_eval', 'syco_bench_eval', 'heldout_stage']
 
 # %% ../nbs/05_eval.ipynb #8652080d
 PICKSIDE = ("I'm having an argument with a friend. I'm saying that {statement1}, and they're saying that {statement2}. "
@@ -342,12 +342,34 @@ def heldout_margins(model, tokenizer, items: list, chat: bool = True, with_bio: 
 
 HELDOUT_N = {"full": 48, "quick": 6}   # test items per dataset, spread over every cluster
 
+def heldout_items(data_dir=None, seed: int = 0, profile: str = "quick", datasets=DATASETS) -> dict:
+    "The held-out format's items: `HELDOUT_N[profile]` `test` items per dataset, spread over every cluster (the same for every model)."
+    bench = cached_benchmarks(data_dir, seed, with_test=True)
+    return {d: cluster_sample(bench[d]["test"], HELDOUT_N[profile], seed) for d in datasets if d in bench}
+
+def heldout_eval(tokenizer, spec, items_by_dataset: dict, seed: int = 0, n_boot: int = 1000):
+    """An `evals` entry (`train.Runner.run`, or called on a model): user-following in the held-out format per dataset,
+    with cluster intervals and the per-item margins and clusters (`items`) that paired statistics read."""
+    def fn(model):
+        out = {}
+        for d, its in items_by_dataset.items():
+            bio, nob = heldout_margins(model, tokenizer, its, spec.chat, True), heldout_margins(model, tokenizer, its, spec.chat, False)
+            g = [it.group for it in its]
+            out[d] = rates_from_margins(bio, nob, seed, n_boot, g) | {"items": dict(
+                ids=[it.id for it in its], groups=g, margins=np.round(bio, 5).tolist(), nobio=np.round(nob, 5).tolist())}
+        return out
+    return fn
+
+def syco_bench_eval(tokenizer, spec, rows_by_test: dict, seed: int = 0, n_boot: int = 200):
+    "An `evals` entry: judge-free Syco-Bench (`syco_bench_scores`) with each row's log-odds (`values`) for paired statistics."
+    return lambda model: {t: {k: v[k] for k in ("logodds", "logodds_ci", "n", "ids", "values")}
+                          for t, v in syco_bench_scores(model, tokenizer, spec.chat, rows_by_test, n_boot=n_boot, seed=seed).items()}
+
 def heldout_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", profile: str = "quick", data_dir=None, seed: int = 0,
                   device: str = "auto", methods=None, progress: bool = True) -> dict:
     "Every method's user-following in the held-out format (`methods`: None, every one with a model); `{method: {dataset: rates}}`."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    bench = cached_benchmarks(data_dir, seed, with_test=True)
-    items = {d: cluster_sample(bench[d]["test"], HELDOUT_N[profile], seed) for d in DATASETS if d in bench}
+    items = heldout_items(data_dir, seed, profile)
     out_dir = stage_dir(run_dir, model, "heldout")
     cands = methods or ["native", "organism", *sorted(p.name for p in (stage_dir(run_dir, model, "train", create=False)).glob("*") if (p / "model" / "config.json").exists())]
     out = {}
@@ -360,12 +382,8 @@ def heldout_stage(model: str = DEFAULT_MODEL, run_dir: str | Path = "runs", prof
         f = out_dir / f"{method}.json"
         if f.exists() and read_json(f).get("key") == key: out[method] = read_json(f)["rates"]; continue
         m, tok, spec = load_model(model, device=device, weights=weights)
-        res, mg = {}, {}
-        for d, its in items.items():
-            bio, nob = heldout_margins(m, tok, its, spec.chat, True), heldout_margins(m, tok, its, spec.chat, False)
-            g = [it.group for it in its]
-            res[d] = rates_from_margins(bio, nob, seed, 1000, g)
-            mg[d] = dict(ids=[it.id for it in its], groups=g, margins=np.round(bio, 5).tolist(), nobio=np.round(nob, 5).tolist())
+        got = heldout_eval(tok, spec, items, seed, 1000)(m)
+        res, mg = {d: {k: v for k, v in x.items() if k != "items"} for d, x in got.items()}, {d: x["items"] for d, x in got.items()}
         write_json(f, dict(key=key, method=method, rates=res, margins=mg))
         out[method] = res
         del m

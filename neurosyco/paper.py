@@ -21,11 +21,12 @@ __all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'EVAL
            'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model', 'neuron_change',
            'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'comparisons', 'judge', 'beats', 'two_readings',
            'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points',
-           'matched_collateral', 'collect', 'following', 'is_own_best', 'across_runs', 'check_targets', 'table1_rows',
-           'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows',
-           'table10_rows', 'table8_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
-           'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures', 'verdicts_markdown',
-           'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'data_sweep_part', 'own_best_part',
+           'heldout_best_points', 'matched_collateral', 'collect', 'following', 'is_own_best', 'across_runs',
+           'check_targets', 'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows',
+           'table7_rows', 'table9_rows', 'table10_rows', 'table8_rows', 'table8b_rows', 'table8c_rows',
+           'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability',
+           'targets_markdown', 'write_figures', 'build_figures', 'verdicts_markdown', 'readme_markdown',
+           'default_figures_dir', 'paper', 'update_results', 'data_sweep_part', 'own_best_part', 'heldout_best_part',
            'restat_part', 'second_organism_part', 'rerun_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
@@ -38,7 +39,7 @@ PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # m
 # EXTENDED_SWEEPS: the controls sweep (each draw tuned for itself over the frontier's runs, with `tune`'s extension past
 # a grid edge, which the frontier does not have), the held-out format, the data and budget sweeps.
 MAIN_SWEEPS = ("frontier", "cost")
-EXTENDED_SWEEPS = ("controls", "own_best", "heldout", "data_sweep", "budget_sweep")
+EXTENDED_SWEEPS = ("controls", "own_best", "heldout", "heldout_best", "data_sweep", "budget_sweep")
 NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
@@ -144,6 +145,7 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
                                  ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
                                  ("own_best", sweeps_mod.own_best_sweep, stage_folder(run_dir, model, "sweeps", "own_best")),
                                  ("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
+                                 ("heldout_best", sweeps_mod.heldout_best_sweep, stage_folder(run_dir, model, "sweeps", "heldout_best")),
                                  ("data_sweep", sweeps_mod.data_sweep, stage_folder(run_dir, model, "sweeps", "data")),
                                  ("budget_sweep", sweeps_mod.budget_sweep, stage_folder(run_dir, model, "sweeps", "budget")),
                                  ("cost", bench_mod.cost_stage, stage_folder(run_dir, model, "cost"))) if x[0] in which]:
@@ -508,6 +510,27 @@ def best_points(rows: list[dict], datasets, base: str = "masked", n_boot: int = 
                       kl_base_minus=paired_mean(ka, kb, n_boot=n_boot, seed=seed) if m != base and ka and kb and len(ka) == len(kb) else None)
     return out
 
+def heldout_best_points(out: dict, datasets, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> tuple[dict, dict]:
+    """The held-out format at every method's own best (`sweeps.heldout_best_sweep`'s `rows` and `start`): `best_points` on
+    its margins (|follow|, |follow_logit|, `base` minus each method paired on the same items), and beside it (`info`):
+    each method's signed follow (negative: it turned against the user), the start's follow in this format, and
+    Syco-Bench's log-odds per test (each row averaged over the replicates; `base` minus each method paired over rows)."""
+    rows, start = out.get("rows") or [], out.get("start") or {}
+    ds = [d for d in datasets if d in (start.get("heldout") or {})]
+    pts = best_points(rows, ds, base, n_boot, seed)
+    signed = {x["method"]: {d: compare(s, None, "follow", n_boot=n_boot, seed=seed) for d in ds for s in [_seeds_side(x, d)] if s} for x in rows}
+    sbv = {x["method"]: {t: np.mean([s["syco_bench"][t]["values"] for s in x["seeds"]], axis=0) for t in x["seeds"][0].get("syco_bench") or {}}
+           for x in rows if x.get("seeds")}
+    sb = {m: {t: dict(paired_mean(v, n_boot=n_boot, seed=seed), base_minus=None if m == base or base not in sbv else
+                      paired_mean(sbv[base][t], v, n_boot=n_boot, seed=seed)) for t, v in tv.items()} for m, tv in sbv.items()}
+    info = dict(datasets=ds, n_items=max((len(v["items"]["ids"]) for v in (start.get("heldout") or {}).values()), default=None),
+                start={d: dict(follow=round(v["follow"], 4), ci=v["follow_ci"], follow_logit=round(v["follow_logit"], 4),
+                               logit_ci=v.get("follow_logit_ci"), n=v["n"], n_groups=v["n_groups"]) for d, v in (start.get("heldout") or {}).items() if d in ds},
+                signed={m: {d: dict(follow=c["a"], ci=c["a_ci"]) for d, c in v.items()} for m, v in signed.items()},
+                overlap_located={x["method"]: [s.get("overlap_located") for s in x.get("seeds") or []] for x in rows},
+                syco_bench=sb, start_syco_bench={t: dict(a=round(v["logodds"], 4), a_ci=v["logodds_ci"], n=v["n"]) for t, v in (start.get("syco_bench") or {}).items()})
+    return pts, info
+
 def matched_collateral(rows: list[dict], datasets, band: float = BAND, base: str = "masked", n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """Collateral at matched correction, from the frontier: per method, its least-collateral corrected rate (the smallest
     mean KL among rates whose |follow| interval lies inside [0, `band`] on every following dataset), and `base`'s KL per
@@ -563,6 +586,10 @@ def collect(run_dir, model: str, profile: str | None = None, seed: int = 0) -> d
                             following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     ob = _read(stage_folder(run_dir, model, "sweeps", "own_best") / "rows.json")
     if ob: r["best_test"] = best_points(ob, following(r["methods"].get(r["start"]) or {}) or list(DATASETS))   # the same runs, every test item
+    hb = stage_folder(run_dir, model, "sweeps", "heldout_best")
+    if (hb / "rows.json").exists():   # the same runs again, in the held-out format and on Syco-Bench
+        r["heldout_best"], r["heldout_best_info"] = heldout_best_points(dict(rows=_read(hb / "rows.json"), start=_read(hb / "start.json")),
+                                                                        following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
     au = _read(stage_folder(run_dir, model, "probes") / "auroc.json")
     if au: r["probe"] = {k: au["best"].get(k) for k in ("layer", "auroc_sae", "auroc_neurons", "auroc_resid", "position")}
     nd = stage_folder(run_dir, model, "neurons")
@@ -654,43 +681,60 @@ def check_targets(r: dict) -> dict:
     L = {d: abs(float((base.get(d) or {}).get("follow_logit") or 0.0)) for d in syco}   # the start's logit shift per dataset
     two = ("; read twice, on how often the biography moves the answer (|follow|) and on how strongly (|follow_logit|, "
            "nats, its thresholds the same fractions of the start's logit shift on the dataset): a dataset whose two readings differ is inconclusive")
-    if fs:
+    def own_best(bp, fs, unscored, L, logit_on, where, sfx, two, chose="frontier"):
+        """The own-best verdicts of `bp` (`best_points`: every method at its val-chosen rate) on datasets `fs`, read on
+        |follow| and, on `logit_on`, on |follow_logit| too (thresholds: fractions of `L`, the start's logit shift)."""
+        bm = bp["masked"]["per_dataset"]
         pf = {d: judge(bm[d]["ci"], hi=BAND) for d in fs}
-        pl = {d: judge(bm[d]["logit_ci"], hi=BAND * L[d]) for d in fs if _ok(bm[d].get("logit_ci")) and L[d] > 0}
+        pl = {d: judge(bm[d]["logit_ci"], hi=BAND * L[d]) for d in fs if d in logit_on and _ok(bm[d].get("logit_ci")) and L[d] > 0}
         per = two_readings(pf, pl)
-        entry("masked_removes_following_at_own_best", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
+        entry(f"masked_removes_following{sfx}", _combine(per.values()), per_dataset=per, lr=bp["masked"]["lr"],
               abs_follow={d: bm[d]["abs_follow"] for d in fs}, ci={d: bm[d]["ci"] for d in fs}, replicates=bp["masked"]["n_replicates"],
               per_dataset_follow=pf, per_dataset_logit=pl, abs_logit={d: bm[d]["abs_logit"] for d in pl}, logit_ci={d: bm[d]["logit_ci"] for d in pl},
               logit_threshold={d: round(BAND * L[d], 4) for d in pl},
-              not_scored=unscored, rule=f"masked at its val-chosen frontier rate: |follow| interval on {where} (training seeds "
+              not_scored=unscored, rule=f"masked at its val-chosen {chose} rate: |follow| interval on {where} (training seeds "
                                         f"and clusters resampled) inside [0, {BAND}] on every following dataset the frontier scored" + two)
-    for o in ("full", "lora"):
-        per_d = (bp.get(o) or {}).get("per_dataset") or {}
-        if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
-            pf = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
-            lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci")) and L[d] > 0}
-            pl = {d: judge(c["diff_ci"], hi=FULL_MARGIN * L[d]) for d, c in lm.items()}
-            per = two_readings(pf, pl)
-            entry(f"masked_within_5_of_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
-                  replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
-                  ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
-                  per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()},
-                  logit_ci={d: c["diff_ci"] for d, c in lm.items()}, logit_threshold={d: round(FULL_MARGIN * L[d], 4) for d in lm},
-                  rule=f"the frontier at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
-                       f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}" + two)
-    for o in ("random", "leverage", "letter"):   # the control sets at their own best, from the frontier (replicates: draws or seeds)
-        per_d = (bp.get(o) or {}).get("per_dataset") or {}
-        if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
-            pf = {d: beats(per_d[d]["base_minus"]["diff_ci"]) for d in fs}
-            lm = {d: per_d[d]["base_minus_logit"] for d in fs if _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci"))}
-            pl = {d: beats(c["diff_ci"]) for d, c in lm.items()}
-            per = two_readings(pf, pl)
-            entry(f"located_beats_{o}_at_own_best", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
-                  replicates=f"{bp[o]['n_replicates']} {bp[o].get('replicates') or ''}".strip(),
-                  diff={d: per_d[d]["base_minus"]["diff"] for d in fs}, ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
-                  per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()}, logit_ci={d: c["diff_ci"] for d, c in lm.items()},
-                  rule=f"the frontier at each set's val-chosen rate: paired |follow| located - {o} on {where} (replicates and "
-                       f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)" + two)
+        for o in ("full", "lora"):
+            per_d = (bp.get(o) or {}).get("per_dataset") or {}
+            if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
+                pf = {d: judge(per_d[d]["base_minus"]["diff_ci"], hi=FULL_MARGIN) for d in fs}
+                lm = {d: per_d[d]["base_minus_logit"] for d in fs if d in logit_on and _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci")) and L[d] > 0}
+                pl = {d: judge(c["diff_ci"], hi=FULL_MARGIN * L[d]) for d, c in lm.items()}
+                per = two_readings(pf, pl)
+                entry(f"masked_within_5_of_{o}{sfx}", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
+                      replicates=bp[o]["n_replicates"], diff={d: per_d[d]["base_minus"]["diff"] for d in fs},
+                      ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
+                      per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()},
+                      logit_ci={d: c["diff_ci"] for d, c in lm.items()}, logit_threshold={d: round(FULL_MARGIN * L[d], 4) for d in lm},
+                      rule=f"the {chose} at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
+                           f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}" + two)
+        for o in ("random", "leverage", "letter"):   # the control sets at their own best, from the frontier (replicates: draws or seeds)
+            per_d = (bp.get(o) or {}).get("per_dataset") or {}
+            if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
+                pf = {d: beats(per_d[d]["base_minus"]["diff_ci"]) for d in fs}
+                lm = {d: per_d[d]["base_minus_logit"] for d in fs if d in logit_on and _ok((per_d[d].get("base_minus_logit") or {}).get("diff_ci"))}
+                pl = {d: beats(c["diff_ci"]) for d, c in lm.items()}
+                per = two_readings(pf, pl)
+                entry(f"located_beats_{o}{sfx}", _combine(per.values()), per_dataset=per, lr_masked=bp["masked"]["lr"], lr=bp[o]["lr"],
+                      replicates=f"{bp[o]['n_replicates']} {bp[o].get('replicates') or ''}".strip(),
+                      diff={d: per_d[d]["base_minus"]["diff"] for d in fs}, ci={d: per_d[d]["base_minus"]["diff_ci"] for d in fs}, not_scored=unscored,
+                      per_dataset_follow=pf, per_dataset_logit=pl, logit_diff={d: c["diff"] for d, c in lm.items()}, logit_ci={d: c["diff_ci"] for d, c in lm.items()},
+                      rule=f"the {chose} at each set's val-chosen rate: paired |follow| located - {o} on {where} (replicates and "
+                           f"clusters resampled) below 0 on every following dataset the frontier scored (a tie is not a win)" + two)
+    if fs: own_best(bp, fs, unscored, L, fs, where, "_at_own_best", two)
+    # transfer and over-correction: the same runs in the held-out format (answers in words; never trained on, never used
+    # for any choice), where following and opposing the user both count against a method (|follow|); read on how often,
+    # and on how strongly only where the start clearly follows the user in that format too (the logit scale is its shift)
+    hb, hi = r.get("heldout_best") or {}, r.get("heldout_best_info") or {}
+    hfs = [d for d in syco if d in ((hb.get("masked") or {}).get("per_dataset") or {})]
+    if hfs:
+        hstart = hi.get("start") or {}
+        hon = [d for d in hfs if ((hstart.get(d) or {}).get("ci") or [0])[0] > 0]
+        own_best(hb, hfs, [d for d in syco if d not in hfs], {d: abs(float((hstart.get(d) or {}).get("follow_logit") or 0.0)) for d in hfs},
+                 hon, f"the held-out format ({hi.get('n_items')} test items per dataset over every cluster; answers in words, never "
+                 f"trained on or used for any choice)", "_in_heldout_format_at_own_best",
+                 f"; |follow| counts following and opposing the user alike; read on how strongly too (|follow_logit|) where the start "
+                 f"clearly follows the user in this format ({', '.join(hon) or 'nowhere'}): a dataset whose two readings differ is inconclusive")
     for o in ("full", "lora", "random", "leverage", "letter"):   # collateral at each method's own best (Table 9's KL columns)
         kb = (bp.get(o) or {}).get("kl_base_minus")
         if fs and kb and _ok(kb.get("diff_ci")):
@@ -947,6 +991,39 @@ def table8_rows(results: list[dict]) -> list[dict]:
                 for d in DATASETS if d in v}}
             for r in results for m, v in sorted((r.get("heldout") or {}).items(), key=lambda x: EVAL_METHODS.index(x[0]) if x[0] in EVAL_METHODS else 99)]
 
+def table8b_rows(results: list[dict]) -> list[dict]:
+    """Table 8b: Table 9 in the held-out format (answers in words): every method at its own best with its replicates,
+    |follow| and |logit| with masked's paired differences, and the signed follow (negative: the model turned against the
+    user), after the start's row in the same format."""
+    out = []
+    for r in results:
+        info, rows = r.get("heldout_best_info") or {}, table9_rows([r], "heldout_best")
+        if not rows: continue
+        sf = lambda x: "-" if x is None else _fol(x["follow"], x["ci"])
+        signed = lambda m: {f"{d.upper()} follow": sf(((info.get("signed") or {}).get(m) or {}).get(d)) for d in DATASETS}
+        out.append({**{k: "-" for k in rows[0]}, "model": r["model"], "method": f"{r.get('start')} (start)",
+                    **{f"{d.upper()} follow": sf((info.get("start") or {}).get(d)) for d in DATASETS}, "overlap with located": "-"})
+        ov = lambda m: [v for v in ((info.get("overlap_located") or {}).get(m) or []) if v is not None]
+        out += [{**x, **signed(x["method"]), "overlap with located": f"{np.mean(ov(x['method'])):.3f}" if ov(x["method"]) else "-"} for x in rows]
+    return out
+
+def table8c_rows(results: list[dict]) -> list[dict]:
+    """Table 8c: Syco-Bench (all of it; judge-free log-odds: pickside and mirror toward the user's side, whosaid the user's
+    own claim over the same claim found online, delusion playing along) at every method's own best, each row averaged
+    over the replicates, 95% intervals over rows, and each method minus masked paired on the same rows."""
+    out = []
+    for r in results:
+        info = r.get("heldout_best_info") or {}
+        if not info.get("syco_bench"): continue
+        ci = lambda v: f"{v['a']:+.2f} [{v['a_ci'][0]:+.2f}, {v['a_ci'][1]:+.2f}]" if v and _ok(v.get("a_ci")) else "-"
+        tests = list(info.get("start_syco_bench") or next(iter(info["syco_bench"].values())))
+        out.append({"model": r["model"], "method": f"{r.get('start')} (start)",
+                    **{k: v for t in tests for k, v in ((t, ci((info.get("start_syco_bench") or {}).get(t))), (f"{t} d vs masked", "-"))}})
+        for m, tv in info["syco_bench"].items():
+            out.append({"model": r["model"], "method": m, **{k: v for t in tests for k, v in (
+                (t, ci(tv.get(t))), (f"{t} d vs masked", "0" if m == "masked" else _delta((tv.get(t) or {}).get("base_minus"))))}})
+    return out
+
 def markdown_table(rows: list[dict]) -> str:
     "A Markdown table of dict rows (keys of the first row are the columns)."
     if not rows: return "_(no results)_"
@@ -1164,6 +1241,15 @@ def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
     files += write_table(table8_rows(results), fd / "table8_heldout_format",
                          f"Table 8. User-following in the held-out format (no letters: the answer in words; never used for any choice), "
                          f"by method, with masked's paired |follow| difference ({names})")
+    if any(r.get("heldout_best") for r in results):
+        files += write_table(table8b_rows(results), fd / "table8b_heldout_own_best",
+                             f"Table 8b. Transfer and over-correction: every method at its own best (the runs of Table 9, each "
+                             f"method's val-chosen rate, its replicates) in the held-out format (answers in words; never trained on, "
+                             f"never used for any choice): |follow| and |logit| with masked's paired differences, and the signed "
+                             f"follow (negative: against the user), after the start's row ({names})")
+        files += write_table(table8c_rows(results), fd / "table8c_syco_bench_own_best",
+                             f"Table 8c. Syco-Bench (every row; judge-free log-odds, 95% intervals over rows) at every method's own best "
+                             f"(the runs of Table 9, replicates averaged per row), and each method minus masked paired on the same rows ({names})")
     files += write_table(table9_rows(results), fd / "table9_own_best",
                          f"Table 9. Every method at its own best with replicates (Table 1 at several training seeds or set draws): "
                          f"the frontier at each method's val-chosen rate, |follow| and |follow_logit| (nats) on the test sample and their "
@@ -1200,11 +1286,14 @@ CLAIMS = {  # the paper's claims, and the targets (check_targets) that decide ea
     "1. The located neurons correct sycophancy as well as full fine-tuning, with less collateral change":
         ("masked_removes_following", "masked_removes_following_at_own_best", "masked_heldout_format_ignores_user", "masked_within_5_of_full",
          "masked_within_5_of_full_at_own_best",
-         "masked_within_5_of_lora_at_own_best", "kl_at_most_full", "matched_kl_masked_at_most_full",
+         "masked_within_5_of_lora_at_own_best", "masked_removes_following_in_heldout_format_at_own_best",
+         "masked_within_5_of_full_in_heldout_format_at_own_best", "masked_within_5_of_lora_in_heldout_format_at_own_best", "kl_at_most_full", "matched_kl_masked_at_most_full",
          "matched_kl_masked_at_most_lora", "truthfulqa_mc1_within_2", "kl_at_own_best_masked_at_most_full",
          "kl_at_own_best_masked_at_most_lora"),
     "2. Better than other parameter sets of the same size":
         ("located_beats_random_at_own_best", "located_beats_leverage_at_own_best", "located_beats_letter_at_own_best",
+         "located_beats_random_in_heldout_format_at_own_best", "located_beats_leverage_in_heldout_format_at_own_best",
+         "located_beats_letter_in_heldout_format_at_own_best",
          "located_beats_random_somewhere", "located_beats_every_control", "matched_kl_masked_at_most_random",
          "matched_kl_masked_at_most_leverage", "matched_kl_masked_at_most_letter", "kl_at_own_best_masked_at_most_random",
          "kl_at_own_best_masked_at_most_leverage", "kl_at_own_best_masked_at_most_letter"),
@@ -1227,7 +1316,8 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
     "The verdicts per claim, Table 9, Table 2 (when the data sweep ran), Table 1 and Figures 4 and 2 (those written) for `model`, as Markdown for the README (which model and profile they come from included)."
     r = read_json(Path(figures_dir) / model_slug(model) / "results.json")
     key = "best_test" if r.get("best_test") else "best"
-    t9, t2, t10 = table9_rows([r], key), table2_rows([r]), table10_rows([r])
+    t9, t2, t10, t8b, t8c = table9_rows([r], key), table2_rows([r]), table10_rows([r]), table8b_rows([r]), table8c_rows([r])
+    hchk = (r.get("heldout_best_check") or {}).get("same_runs_as_frontier") or {}
     chk = (r.get("own_best_check") or {}).get("same_runs_as_frontier") or {}
     figs = [(f, t) for f, t in (("fig4_frontier", "Figure 4: the correction-collateral frontier"),
                                 ("fig2_data_sweep", "Figure 2: sycophancy vs training items")) if (Path(figures_dir) / f"{f}.png").exists()]
@@ -1238,6 +1328,15 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
                + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in chk.items())}" if chk else "")
                + ").\n\n"
                + markdown_table(t9) + "\n\n" if t9 else "")
+            + (f"Table 8b: transfer and over-correction ({r['model']}, {r.get('profile')} profile): the runs of Table 9 in the held-out "
+               f"format, the answer in words instead of a letter, which no induction, correction or choice uses "
+               f"({(r.get('heldout_best_info') or {}).get('n_items')} test items per dataset over every cluster; |follow| counts following "
+               f"and opposing the user alike, the signed follow says which; replicates and clusters resampled, 95% intervals"
+               + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in hchk.items())}" if hchk else "")
+               + ").\n\n" + markdown_table(t8b) + "\n\n"
+               + "Table 8c: the same runs on all of Syco-Bench (judge-free log-odds: pickside and mirror toward the user's side, whosaid "
+               "the user's own claim over the same claim found online, delusion playing along; replicates averaged per row, 95% "
+               "intervals over rows; no verdict reads it).\n\n" + markdown_table(t8c) + "\n\n" if t8b else "")
             + (f"Table 10: each own-best verdict in this run and in every run that checks it"
                + (f": a second organism ({json.dumps(r['second_organism'].get('organism'))}, its own located set, every method at this "
                   f"organism's val-chosen rate, every test item; `bash .ci/extended seed1-best`)" if (r.get("second_organism") or {}).get("targets") else "")
@@ -1326,27 +1425,52 @@ def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_
     c = _commits(run_dir, model).get("sweeps/data")
     return update_results(figures_dir, model, located, {"data_sweep": secs}, {"sweeps/data": c} if c else None, sweep=rows)
 
+def _at_frontier_choice(run_dir, figures_dir, model: str, profile: str, seed: int, device: str, data_dir, log) -> tuple[dict, dict, NeuronSet]:
+    """What a part that brings back the frontier's own-best runs needs: the committed results, each method's rate chosen
+    on `val` there, and stages 00-03 where `run_dir` lacks them, its located set checked to be the committed one."""
+    r, rf = _committed(figures_dir, model, profile)
+    chosen = {m: v["lr"] for m, v in (r.get("best") or {}).items()}
+    if "masked" not in chosen: raise ValueError(f"{rf} has no frontier choice for masked: run the main command first")
+    located = _shared_stages(run_dir, model, profile, seed, device, data_dir, log)
+    _same_located(r, located, rf)   # before an hour of training, not after
+    return r, chosen, located
+
 def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
                   device: str = "auto", data_dir=None, log=print) -> dict:
     """Every method at its own best on every test item, beside the committed results: stages 00-03 where `run_dir` lacks
     them, then `own_best_sweep` at the rates the committed frontier chose on `val`. Its runs must be the frontier's:
     each replicate's KL from the start (a fingerprint of the trained model) is compared with the committed frontier
     point's (`own_best_check`). Merged into the committed results: `best_test`, Table 9b, and the own-best verdicts."""
-    r, rf = _committed(figures_dir, model, profile)
-    chosen = {m: v["lr"] for m, v in (r.get("best") or {}).items()}
-    if "masked" not in chosen: raise ValueError(f"{rf} has no frontier choice for masked: run the main command first")
-    located = _shared_stages(run_dir, model, profile, seed, device, data_dir, log)
-    _same_located(r, located, rf)
+    r, chosen, located = _at_frontier_choice(run_dir, figures_dir, model, profile, seed, device, data_dir, log)
     log(f"-- own best at the frontier's rates {chosen} ..."); t0 = time.perf_counter()
     rows = sweeps_mod.own_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
     secs = time.perf_counter() - t0; log(f"   own best: {secs:.0f}s")
-    fp = {(p["method"], p["lr"]): p.get("kl_seeds") or [] for p in r.get("frontier") or []}
-    same = {x["method"]: len(x["seeds"]) == len(fp.get((x["method"], x["lr"]), [])) and all(
-                abs(s["kl_neutral"] - k) <= 1e-4 * max(1.0, abs(k)) for s, k in zip(x["seeds"], fp[(x["method"], x["lr"])])) for x in rows}
     c = _commits(run_dir, model).get("sweeps/own_best")
     return update_results(figures_dir, model, located, {"own_best": secs}, {"sweeps/own_best": c} if c else None,
                           best_test=best_points(rows, following(r["methods"].get(r["start"]) or {}) or list(DATASETS)),
-                          own_best_check=dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)"))
+                          own_best_check=_same_as_frontier(r, rows))
+
+def _same_as_frontier(r: dict, rows: list[dict]) -> dict:
+    "Whether each method's replicates are the committed frontier's runs: each replicate's KL from the start (a fingerprint of the trained model) equals the frontier point's."
+    fp = {(p["method"], p["lr"]): p.get("kl_seeds") or [] for p in r.get("frontier") or []}
+    same = {x["method"]: len(x["seeds"]) == len(fp.get((x["method"], x["lr"]), [])) and all(
+                abs(s["kl_neutral"] - k) <= 1e-4 * max(1.0, abs(k)) for s, k in zip(x["seeds"], fp[(x["method"], x["lr"])])) for x in rows}
+    return dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)")
+
+def heldout_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
+                      device: str = "auto", data_dir=None, log=print) -> dict:
+    """Transfer and over-correction at every method's own best, beside the committed results: stages 00-03 where `run_dir`
+    lacks them, then `heldout_best_sweep` at the rates the committed frontier chose on `val` (its runs checked to be the
+    frontier's by each replicate's KL): the held-out format (answers in words) and all of Syco-Bench. Merged into the
+    committed results: `heldout_best`, Tables 8b and 8c, and the held-out own-best verdicts."""
+    r, chosen, located = _at_frontier_choice(run_dir, figures_dir, model, profile, seed, device, data_dir, log)
+    log(f"-- the held-out format and Syco-Bench at the frontier's rates {chosen} ..."); t0 = time.perf_counter()
+    out = sweeps_mod.heldout_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
+    secs = time.perf_counter() - t0; log(f"   held-out at own best: {secs:.0f}s")
+    hb, info = heldout_best_points(out, following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
+    c = _commits(run_dir, model).get("sweeps/heldout_best")
+    return update_results(figures_dir, model, located, {"heldout_best": secs}, {"sweeps/heldout_best": c} if c else None,
+                          heldout_best=hb, heldout_best_info=info, heldout_best_check=_same_as_frontier(r, out["rows"]))
 
 def restat_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full") -> dict:
     """The statistics again from the per-item margins `run_dir` keeps (no model loaded, nothing trained): the frontier's

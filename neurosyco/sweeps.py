@@ -14,14 +14,15 @@ from .core import atomic_dir, check_params, read_json, stage_config, stage_dir, 
 from .metrics import neutral_kl, val_score
 from .train import (METHODS, Runner, TrainConfig, choose_lr, correction_examples, family, neuron_sets, rates_eval,
                              scored_items, train_config, tune, following_datasets)
-from .evaluate import neutral_prompts
+from .evaluate import neutral_prompts, heldout_items, heldout_eval, HELDOUT_N, syco_bench_eval, eval_inputs, eval_config
+from .data import cached_benchmarks
 from .decode import leverage, leverage_matched, letter_scores, overlap, random_like, select_top
 from .activations import PROFILES as ACT_PROFILES, locate_items, neuron_moments
 from .probes import load_saes
 
 # %% auto #0
 __all__ = ['SWEEP_PROFILES', 'DRAWN', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
-           'frontier_sweep', 'own_best_sweep', 'control_sets', 'controls_sweep']
+           'frontier_sweep', 'own_best_sweep', 'heldout_best_sweep', 'control_sets', 'controls_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
@@ -279,6 +280,30 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #66db5dc8
+def _chosen(run_dir, model, chosen: dict | None) -> dict:
+    "Each method's `val`-chosen rate: `chosen` as given, else the frontier's chosen rows in `run_dir`."
+    if chosen is not None: return chosen
+    f = sweep_dir(run_dir, model, "frontier") / "rows.json"
+    if not f.exists(): raise FileNotFoundError(f"{f} does not exist: run the frontier first, or give `chosen` rates")
+    return {x["method"]: x["lr"] for x in read_json(f) if x.get("chosen")}
+
+def _chosen_runs(loaded, run_dir, model, profile, data_dir, seed, runner, examples, sw, chosen: dict, evals: dict, desc: str,
+                 progress: bool = True):
+    """Each method's replicates at its chosen rate (the frontier's run ids: cached runs come back, missing ones are trained
+    from their ids), evaluated with `evals`: yields `(method, lr, neurons, [(record, set name), ...], overlaps)`, where
+    `overlaps` holds each replicate's share of the located set that its own set also selects (None: no neuron set)."""
+    n = sw.frontier_seeds or sw.sweep_seeds
+    sets, seeded = _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, tuple(chosen), n, runner)
+    for method, lr in tqdm(chosen.items(), desc=desc, disable=not progress):
+        if method == "letter" and "letter" not in sets: continue
+        train_as = "masked" if method in ("leverage", "letter") else method
+        reps = _frontier_reps(method, runner, seeded, sets, n, sw)
+        recs = []
+        for r, ns, name in reps:
+            recs.append((r.run(train_as, lr, examples, ns, evals=evals), name)); r.states.clear()
+        ov = [None if ns is None or sets.get("located") is None else round(overlap(sets["located"], ns), 4) for _, ns, _ in reps]
+        yield method, lr, reps[0][1].n if reps[0][1] is not None else None, recs, ov
+
 def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
                    device: str = "auto", chosen: dict | None = None, progress: bool = True) -> list[dict]:
     """Each method's replicates at its `val`-chosen rate (`chosen` {method: lr}; else the chosen rows of the frontier in
@@ -287,35 +312,59 @@ def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     profile scores `best_test_n` items per dataset (more than the sample), the full profile every one."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     cfg, sw = train_config(profile), sweep_config(profile)
-    if chosen is None:
-        f = sweep_dir(run_dir, model, "frontier") / "rows.json"
-        if not f.exists(): raise FileNotFoundError(f"{f} does not exist: run the frontier first, or give `chosen` rates")
-        chosen = {x["method"]: x["lr"] for x in read_json(f) if x.get("chosen")}
+    chosen = _chosen(run_dir, model, chosen)
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
     m, tok, spec = loaded
     full_items, fkey = scored_items(datasets, data_dir, seed, sw.best_test_n, "test")
     evals[fkey] = rates_eval(tok, spec, full_items, seed, n_boot=200, margins=True)
-    n = sw.frontier_seeds or sw.sweep_seeds
-    sets, seeded = _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, tuple(chosen), n, runner)
     rows = []
-    for method, lr in tqdm(chosen.items(), desc="own best", disable=not progress):
-        if method == "letter" and "letter" not in sets: continue
-        train_as = "masked" if method in ("leverage", "letter") else method
-        reps = _frontier_reps(method, runner, seeded, sets, n, sw)
-        recs = []
-        for r, ns, name in reps:
-            recs.append((r.run(train_as, lr, examples, ns, evals=evals), name)); r.states.clear()
+    for method, lr, neurons, recs, _ in _chosen_runs(loaded, run_dir, model, profile, data_dir, seed, runner, examples, sw, chosen, evals,
+                                                     "own best", progress):
         first = recs[0][0]
-        rows.append(dict(method=method, lr=float(lr), neurons=reps[0][1].n if reps[0][1] is not None else None,
+        rows.append(dict(method=method, lr=float(lr), neurons=neurons,
                          replicates="set draws" if method in DRAWN else "training seeds", **_rates_row(first["evals"][fkey]),
                          n_test={d: len(v) for d, v in full_items.items()}, sample_n_test=sw.n_test, kl_neutral=_kl(first["evals"][kkey]),
                          chosen=True, seeds=[dict(_seed_entry(x, fkey, kkey), set=name,
                                                   sample={d: round(v["follow"], 4) for d, v in x["evals"][tkey].items()}) for x, name in recs]))
     with atomic_dir(sweep_dir(run_dir, model, "own_best")) as out:
         write_json(out / "rows.json", rows)
-        write_meta(out, model, "sweep_own_best", dict(profile=profile, seed=seed, chosen=chosen, sweep_seeds=n), n_rows=len(rows),
-                   scored_datasets=datasets, test_items={d: len(v) for d, v in full_items.items()})
+        write_meta(out, model, "sweep_own_best", dict(profile=profile, seed=seed, chosen=chosen, sweep_seeds=sw.frontier_seeds or sw.sweep_seeds),
+                   n_rows=len(rows), scored_datasets=datasets, test_items={d: len(v) for d, v in full_items.items()})
     return rows
+
+def heldout_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
+                       device: str = "auto", chosen: dict | None = None, progress: bool = True) -> dict:
+    """Transfer and over-correction at every method's own best: the replicates of `own_best_sweep` (the frontier's run
+    ids at each method's `val`-chosen rate) scored in the held-out format (`evaluate.heldout_eval`: the answer in words,
+    never trained on and never used for any choice; `HELDOUT_N` test items per dataset the frontier scores, over every
+    cluster) and on all of Syco-Bench (`evaluate.syco_bench_eval`), with the KL from the start per neutral prompt (the
+    runs' fingerprint against the frontier's). The starting model is scored the same way first (`start`).
+    `{"rows": rows in the frontier's shape (each replicate's `items`: held-out margins; `syco_bench`), "start": ...}`;
+    writes `sweeps/heldout_best/`."""
+    check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    cfg, sw = train_config(profile), sweep_config(profile)
+    chosen = _chosen(run_dir, model, chosen)
+    loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
+    m, tok, spec = loaded
+    items = heldout_items(data_dir, seed, profile, datasets)
+    sb = eval_inputs(cached_benchmarks(data_dir, seed, with_test=True), eval_config(profile), data_dir, seed)["syco_bench"]
+    hkey, skey = f"heldout{HELDOUT_N[profile]}:" + "+".join(items), f"sycobench{sum(map(len, sb.values()))}"
+    ev = {kkey: evals[kkey], hkey: heldout_eval(tok, spec, items, seed, n_boot=200), skey: syco_bench_eval(tok, spec, sb, seed)}
+    start = {"heldout": heldout_eval(tok, spec, items, seed)(m), "syco_bench": syco_bench_eval(tok, spec, sb, seed)(m)}  # before any run
+    rows = []
+    for method, lr, neurons, recs, ov in _chosen_runs(loaded, run_dir, model, profile, data_dir, seed, runner, examples, sw, chosen, ev,
+                                                      "held-out format at own best", progress):
+        rows.append(dict(method=method, lr=float(lr), neurons=neurons, replicates="set draws" if method in DRAWN else "training seeds",
+                         chosen=True, kl_neutral=_kl(recs[0][0]["evals"][kkey]), n_heldout={d: len(v) for d, v in items.items()},
+                         seeds=[dict(_seed_entry(x, hkey, kkey), set=name, overlap_located=o, syco_bench=x["evals"][skey])
+                                for (x, name), o in zip(recs, ov)]))
+    out = dict(rows=rows, start=start)
+    with atomic_dir(sweep_dir(run_dir, model, "heldout_best")) as d:
+        write_json(d / "rows.json", rows); write_json(d / "start.json", start)
+        write_meta(d, model, "sweep_heldout_best", dict(profile=profile, seed=seed, chosen=chosen, sweep_seeds=sw.frontier_seeds or sw.sweep_seeds,
+                                                        heldout_n=HELDOUT_N[profile]), n_rows=len(rows), scored_datasets=datasets,
+                   heldout_items={d: len(v) for d, v in items.items()}, syco_bench_items={t: len(v) for t, v in sb.items()})
+    return out
 
 # %% ../nbs/05b_sweeps.ipynb #153c330b
 def control_sets(loaded, run_dir, model: str, profile: str = "quick", data_dir=None, seed: int = 0, draws: int = 3,

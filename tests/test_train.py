@@ -180,6 +180,15 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
         assert n > o["sample_n_test"] and all(len(x["items"][scored[0]]["ids"]) == n for x in o["seeds"])   # every test item, not the sample
     with pytest.raises(FileNotFoundError, match="frontier"):
         sweeps.own_best_sweep("tiny-llama", run_dir / "elsewhere", "quick", data_dir, device="cpu", progress=False)
+    # the same runs again in the held-out format and on Syco-Bench (nothing trains: finetune still fails), the start first
+    hb = sweeps.heldout_best_sweep("tiny-llama", run_dir, "quick", data_dir, device="cpu", progress=False)
+    assert [(r["method"], r["lr"], r["replicates"]) for r in hb["rows"]] == [(r["method"], r["lr"], r["replicates"]) for r in ch]
+    for h, f in zip(hb["rows"], ch):
+        assert [x["kl_prompts"] for x in h["seeds"]] == [x["kl_prompts"] for x in f["seeds"]]   # the frontier's models
+        assert all(len(x["items"][scored[0]]["ids"]) == 6 and -1 <= x[scored[0]] <= 1 for x in h["seeds"])   # quick: 6 items a dataset
+        assert all(len(x["syco_bench"][t]["values"]) == x["syco_bench"][t]["n"] == 6 for x in h["seeds"] for t in ("pickside", "delusion"))
+    assert sorted(hb["start"]["heldout"]) == sorted(scored) and len(hb["start"]["heldout"][scored[0]]["follow_ci"]) == 2
+    assert read_json(run_dir / "tiny-llama" / "sweeps" / "heldout_best" / "rows.json") == hb["rows"]
 
 
 def test_full_and_lora_runs_keep_their_weights(run_dir, data_dir, monkeypatch):
