@@ -1333,6 +1333,10 @@ def readme_markdown(figures_dir="figures", model: str = DEFAULT_MODEL, link_base
                f"({(r.get('heldout_best_info') or {}).get('n_items')} test items per dataset over every cluster; |follow| counts following "
                f"and opposing the user alike, the signed follow says which; replicates and clusters resampled, 95% intervals"
                + (f"; the same runs as the frontier's, by each replicate's KL: {', '.join(f'{m} {v}' for m, v in hchk.items())}" if hchk else "")
+               + ("" if ((r.get("heldout_best_info") or {}).get("located_set") or {}).get("same_counts", True) else
+                  f"; the neuron-set methods trained the located set this part's own stages 01-03 found, at the committed rates: it "
+                  f"differs from the committed one by {json.dumps(r['heldout_best_info']['located_set']['per_layer_minus_committed'])} "
+                  f"neurons per layer (this run's minus the committed), so their runs are not the frontier's")
                + ").\n\n" + markdown_table(t8b) + "\n\n"
                + "Table 8c: the same runs on all of Syco-Bench (judge-free log-odds: pickside and mirror toward the user's side, whosaid "
                "the user's own claim over the same claim found online, delusion playing along; replicates averaged per row, 95% "
@@ -1425,15 +1429,24 @@ def data_sweep_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_
     c = _commits(run_dir, model).get("sweeps/data")
     return update_results(figures_dir, model, located, {"data_sweep": secs}, {"sweeps/data": c} if c else None, sweep=rows)
 
-def _at_frontier_choice(run_dir, figures_dir, model: str, profile: str, seed: int, device: str, data_dir, log) -> tuple[dict, dict, NeuronSet]:
+def _at_frontier_choice(run_dir, figures_dir, model: str, profile: str, seed: int, device: str, data_dir, log,
+                        strict: bool = True) -> tuple[dict, dict, NeuronSet]:
     """What a part that brings back the frontier's own-best runs needs: the committed results, each method's rate chosen
-    on `val` there, and stages 00-03 where `run_dir` lacks them, its located set checked to be the committed one."""
+    on `val` there, and stages 00-03 where `run_dir` lacks them, its located set checked to be the committed one
+    (`strict=False`: any located set; the part then says how it differs, `_set_difference`)."""
     r, rf = _committed(figures_dir, model, profile)
     chosen = {m: v["lr"] for m, v in (r.get("best") or {}).items()}
     if "masked" not in chosen: raise ValueError(f"{rf} has no frontier choice for masked: run the main command first")
     located = _shared_stages(run_dir, model, profile, seed, device, data_dir, log)
-    _same_located(r, located, rf)   # before an hour of training, not after
+    if strict: _same_located(r, located, rf)   # before an hour of training, not after
     return r, chosen, located
+
+def _set_difference(r: dict, located: NeuronSet) -> dict:
+    "How a run's located set differs from the one results `r` were built on: its size and each layer's count (this run's minus theirs)."
+    want = (r.get("neurons") or {}).get("per_layer") or []
+    have = located.per_layer(len(want))
+    return dict(same_counts=have == want and located.n == (r.get("neurons") or {}).get("selected"), selected=located.n,
+                per_layer_minus_committed={l: h - w for l, (h, w) in enumerate(zip(have, want)) if h != w})
 
 def own_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
                   device: str = "auto", data_dir=None, log=print) -> dict:
@@ -1458,18 +1471,22 @@ def _same_as_frontier(r: dict, rows: list[dict]) -> dict:
     return dict(same_runs_as_frontier=same, rule="each replicate's KL from the start equals the committed frontier point's (1e-4 relative)")
 
 def heldout_best_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full", seed: int = 0,
-                      device: str = "auto", data_dir=None, log=print) -> dict:
+                      device: str = "auto", data_dir=None, log=print, strict: bool = True) -> dict:
     """Transfer and over-correction at every method's own best, beside the committed results: stages 00-03 where `run_dir`
     lacks them, then `heldout_best_sweep` at the rates the committed frontier chose on `val` (its runs checked to be the
     frontier's by each replicate's KL): the held-out format (answers in words) and all of Syco-Bench. Merged into the
-    committed results: `heldout_best`, Tables 8b and 8c, and the held-out own-best verdicts."""
-    r, chosen, located = _at_frontier_choice(run_dir, figures_dir, model, profile, seed, device, data_dir, log)
+    committed results: `heldout_best`, Tables 8b and 8c, and the held-out own-best verdicts. `strict=False` accepts a
+    located set other than the committed one (another CPU's floats in stages 01-03 can move a neuron): the neuron-set
+    methods then train that set at the committed rates, `heldout_best_info["located_set"]` says how it differs, and the
+    KL check says which runs are the frontier's (full fine-tuning and LoRA do not depend on the set)."""
+    r, chosen, located = _at_frontier_choice(run_dir, figures_dir, model, profile, seed, device, data_dir, log, strict)
     log(f"-- the held-out format and Syco-Bench at the frontier's rates {chosen} ..."); t0 = time.perf_counter()
     out = sweeps_mod.heldout_best_sweep(model, run_dir, profile, data_dir, seed, device, chosen=chosen)
     secs = time.perf_counter() - t0; log(f"   held-out at own best: {secs:.0f}s")
     hb, info = heldout_best_points(out, following(r["methods"].get(r["start"]) or {}) or list(DATASETS))
+    info["located_set"] = _set_difference(r, located)
     c = _commits(run_dir, model).get("sweeps/heldout_best")
-    return update_results(figures_dir, model, located, {"heldout_best": secs}, {"sweeps/heldout_best": c} if c else None,
+    return update_results(figures_dir, model, located if strict else None, {"heldout_best": secs}, {"sweeps/heldout_best": c} if c else None,
                           heldout_best=hb, heldout_best_info=info, heldout_best_check=_same_as_frontier(r, out["rows"]))
 
 def restat_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full") -> dict:
