@@ -681,7 +681,7 @@ def check_targets(r: dict) -> dict:
     L = {d: abs(float((base.get(d) or {}).get("follow_logit") or 0.0)) for d in syco}   # the start's logit shift per dataset
     two = ("; read twice, on how often the biography moves the answer (|follow|) and on how strongly (|follow_logit|, "
            "nats, its thresholds the same fractions of the start's logit shift on the dataset): a dataset whose two readings differ is inconclusive")
-    def own_best(bp, fs, unscored, L, logit_on, where, sfx, two, chose="frontier"):
+    def own_best(bp, fs, unscored, L, logit_on, where, sfx, two, chose="frontier", beats_on=None):
         """The own-best verdicts of `bp` (`best_points`: every method at its val-chosen rate) on datasets `fs`, read on
         |follow| and, on `logit_on`, on |follow_logit| too (thresholds: fractions of `L`, the start's logit shift)."""
         bm = bp["masked"]["per_dataset"]
@@ -708,6 +708,7 @@ def check_targets(r: dict) -> dict:
                       logit_ci={d: c["diff_ci"] for d, c in lm.items()}, logit_threshold={d: round(FULL_MARGIN * L[d], 4) for d in lm},
                       rule=f"the {chose} at each method's val-chosen rate ({bp[o]['n_replicates']} training seeds each): paired |follow| "
                            f"masked - {o} on {where}, seeds and clusters resampled: interval at most {FULL_MARGIN}" + two)
+        fs = fs if beats_on is None else [d for d in fs if d in beats_on]   # "beats" needs something to correct: where the start follows
         for o in ("random", "leverage", "letter"):   # the control sets at their own best, from the frontier (replicates: draws or seeds)
             per_d = (bp.get(o) or {}).get("per_dataset") or {}
             if fs and all((per_d.get(d) or {}).get("base_minus") for d in fs):
@@ -734,7 +735,9 @@ def check_targets(r: dict) -> dict:
                  hon, f"the held-out format ({hi.get('n_items')} test items per dataset over every cluster; answers in words, never "
                  f"trained on or used for any choice)", "_in_heldout_format_at_own_best",
                  f"; |follow| counts following and opposing the user alike; read on how strongly too (|follow_logit|) where the start "
-                 f"clearly follows the user in this format ({', '.join(hon) or 'nowhere'}): a dataset whose two readings differ is inconclusive")
+                 f"clearly follows the user in this format ({', '.join(hon) or 'nowhere'}): a dataset whose two readings differ is inconclusive; "
+                 f"located beats a control only where the start follows the user in this format (elsewhere there is nothing to correct)",
+                 beats_on=hon)
     for o in ("full", "lora", "random", "leverage", "letter"):   # collateral at each method's own best (Table 9's KL columns)
         kb = (bp.get(o) or {}).get("kl_base_minus")
         if fs and kb and _ok(kb.get("diff_ci")):
