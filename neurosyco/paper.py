@@ -1276,6 +1276,13 @@ def write_figures(results: list[dict], figures_dir="figures") -> list[Path]:
     files += fig_data_sweep(results, fd / "fig2_data_sweep")
     files += fig_capability(results, fd / "fig3_capability")
     files += fig_frontier(results, fd / "fig4_frontier")
+    # a conditional output these results no longer make (its part not run on them, e.g. after a new main command)
+    # would otherwise stay in figures_dir, written from other results: remove it, so every table here is these results'
+    made = {Path(f).resolve() for f in files}
+    for stem in ("table8b_heldout_own_best", "table8c_syco_bench_own_best", "table9b_own_best_every_item", "table9c_second_organism",
+                 "table10_across_runs", "fig1_neurons_per_layer", "fig2_data_sweep", "fig3_capability", "fig4_frontier"):
+        for f in fd.glob(stem + ".*"):
+            if f.resolve() not in made: f.unlink()
     return files
 
 def build_figures(models, run_dir="runs", figures_dir="figures", profile: str | None = None, seed: int = 0) -> dict:
