@@ -20,9 +20,9 @@ from .train import correction_examples, neuron_sets, prepare, train_config
 from fastcore.script import call_parse, store_true
 
 # %% auto #0
-__all__ = ['COST_STEPS', 'PAPER_SHAPES', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak', 'cost_benchmark',
-           'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'gpus_needed', 'gpu_plan',
-           'plan_markdown', 'cost_growth', 'growth_markdown', 'bench_neurons', 'eval_throughput', 'bench',
+__all__ = ['COST_STEPS', 'COST_ROUNDS', 'PAPER_SHAPES', 'GPUS', 'BENCH_KEYS', 'caching_overhead', 'PeakMemory', 'tensor_peak',
+           'cost_benchmark', 'cost_stage', 'shape_config', 'plan_neurons', 'step_memory', 'memory_plan', 'gpus_needed',
+           'gpu_plan', 'plan_markdown', 'cost_growth', 'growth_markdown', 'bench_neurons', 'eval_throughput', 'bench',
            'stage_timings', 'time_groups', 'bench_stage', 'bench_table', 'main']
 
 # %% ../nbs/bench.ipynb #71005109
@@ -90,8 +90,12 @@ def tensor_peak(step, *tracked) -> int:
 
 def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3, batch_size: int = 8, lora_r: int = 8,
                    methods=("masked", "random", "lora", "full"), autocast: bool | None = None, seed: int = 0,
-                   random_set: NeuronSet | None = None) -> dict:
-    "Step time, peak memory, optimizer state and trainable parameters of each method on the same batch; ratios to full."
+                   random_set: NeuronSet | None = None, rounds: int = 1) -> dict:
+    """Step time, peak memory, optimizer state and trainable parameters of each method on the same batch; ratios to full.
+    `rounds` repeats every method's timing, the order rotated each round (no method always runs first or last); a
+    method's step-time ratio is the median over rounds of its round's median step over full's in the same round
+    (paired: a round's machine state hits both), with the range over rounds beside it. Memory is measured in round 0."""
+    if rounds < 1: raise ValueError(f"rounds must be at least 1, got {rounds}")
     m, tok, spec = loaded
     dev = next(m.parameters()).device
     autocast = bf16_autocast(dev, autocast)   # the precision the pipeline trains in here (None: what the hardware computes natively)
@@ -101,9 +105,9 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
     batch = lm_batch([pairs[i] for i in batch_indices(len(pairs), batch_size, 0, seed)], pad, dev)
     start = snapshot(m)
     weight_bytes = sum(p.numel() * p.element_size() for p in {id(p): p for p in m.parameters()}.values())
-    was_training, out = m.training, {}
-    for method in methods:
-        if method == "random" and random_set is None: continue
+    was_training, out, per_round = m.training, {}, {}
+    todo = [x for x in methods if not (x == "random" and random_set is None)]
+    for r, method in [(r, todo[(i + r) % len(todo)]) for r in range(rounds) for i in range(len(todo))]:
         restore(m, start); _trim_heap()
         # the backward pass stops at the lowest selected layer: a located set in late layers is cheaper than a random one
         prep = prepare(m, spec, method, random_set if method == "random" else neuronset, lora_r)
@@ -120,51 +124,57 @@ def cost_benchmark(loaded, examples: list, neuronset: NeuronSet, steps: int = 3,
             for s in range(steps + 1):
                 t0 = time.perf_counter(); step()
                 if s: times.append(time.perf_counter() - t0)  # step 0 warms up (and allocates AdamW state)
-        # one more step, untimed, for the peak of live tensors (weights, gradients, optimizer state, activations);
-        # on CUDA the allocator's own peak above is that number already
-        tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
-        opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
-        out[method] = dict(step_seconds=round(float(np.median(times)), 4), peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes),
-                           trainable_params=prep.n_params, train_bytes=tensor_bytes,
-                           rss_bytes=None if dev.type == "cuda" else weight_bytes + pk.peak)
+        per_round.setdefault(method, []).append(float(np.median(times)))
+        if r == 0:
+            # one more step, untimed, for the peak of live tensors (weights, gradients, optimizer state, activations);
+            # on CUDA the allocator's own peak above is that number already
+            tensor_bytes = pk.peak + weight_bytes if dev.type == "cuda" else tensor_peak(step, m, opt, *prep.params)
+            opt_bytes = sum(v.numel() * v.element_size() for st in opt.state.values() for k, v in st.items() if k != "step")
+            out[method] = dict(peak_bytes=pk.peak, optimizer_bytes=int(opt_bytes), trainable_params=prep.n_params,
+                               train_bytes=tensor_bytes, rss_bytes=None if dev.type == "cuda" else weight_bytes + pk.peak)
         opt.zero_grad(set_to_none=True); del opt, step
         for p in prep.params: p.grad = None
         if prep.deltas is not None: prep.deltas.detach()
         elif method == "lora": prep.model.unload()
         del prep
     restore(m, start); m.requires_grad_(False); m.train(was_training); _trim_heap()
+    for method, o in out.items():
+        o.update(step_seconds=round(float(np.median(per_round[method])), 4), round_seconds=[round(t, 6) for t in per_round[method]])
     ratios = {}
     if "full" in out:
         f = out["full"]
         for method in out:
             if method == "full": continue
             o = out[method]
-            ratios[method] = dict(step_time=round(o["step_seconds"] / f["step_seconds"], 3),
+            paired = [a / b for a, b in zip(per_round[method], per_round["full"])]
+            ratios[method] = dict(step_time=round(float(np.median(paired)), 3),
+                                  step_time_range=[round(min(paired), 3), round(max(paired), 3)],
                                   optimizer_state=round(o["optimizer_bytes"] / f["optimizer_bytes"], 4),
                                   peak_memory=round(o["train_bytes"] / f["train_bytes"], 3),
                                   peak_added=round(o["peak_bytes"] / max(f["peak_bytes"], 1), 3),
                                   **({"peak_rss": round(o["rss_bytes"] / f["rss_bytes"], 3)} if o["rss_bytes"] else {}),
                                   trainable_params=round(o["trainable_params"] / f["trainable_params"], 4))
-    return dict(methods=out, ratios=ratios, steps=steps, batch_size=batch_size, device=str(dev), autocast=autocast, neurons=neuronset.n,
+    return dict(methods=out, ratios=ratios, steps=steps, rounds=rounds, batch_size=batch_size, device=str(dev), autocast=autocast, neurons=neuronset.n,
                 weight_bytes=weight_bytes, targets=dict(step_time=0.8, optimizer_state=0.05, peak_memory=0.6))
 
 # %% ../nbs/bench.ipynb #acbc0f92
-COST_STEPS = {"quick": 1, "full": 3}  # timed training steps per method (after one warm-up step)
+COST_STEPS = {"quick": 1, "full": 2}  # timed training steps per method and round (after one warm-up step)
+COST_ROUNDS = {"quick": 1, "full": 5}  # repeats of every method's timing: 5 rounds make the range a 94% interval of the median ratio
 
 def cost_stage(model: str = "smollm2-135m", run_dir="runs", profile: str = "quick", data_dir=None, seed: int = 0,
-               device: str = "auto", steps: int | None = None) -> dict:
+               device: str = "auto", steps: int | None = None, rounds: int | None = None) -> dict:
     "`cost_benchmark` on the starting model with the located set and the training batches; writes `runs/<model>/cost/` (`cost.json`, `meta.json`)."
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
-    cfg, steps = train_config(profile), steps or COST_STEPS[profile]
+    cfg, steps, rounds = train_config(profile), steps or COST_STEPS[profile], rounds or COST_ROUNDS[profile]
     loaded = start_model(model, run_dir, device)
     _, examples = correction_examples(loaded, run_dir, model, cfg, data_dir, seed)
     sets = neuron_sets(run_dir, model, loaded.spec, None, seed)
     res = cost_benchmark(loaded, examples, sets["located"], steps, cfg.batch_size, cfg.lora_r, seed=seed,
-                         random_set=sets["random"])
+                         random_set=sets["random"], rounds=rounds)
     res.update(model=model_slug(model), profile=profile)
     out = stage_dir(run_dir, model, "cost")
     write_json(out / "cost.json", res)
-    write_meta(out, model, "cost", dict(profile=profile, seed=seed, steps=steps))
+    write_meta(out, model, "cost", dict(profile=profile, seed=seed, steps=steps, rounds=rounds))
     return res
 
 # %% ../nbs/bench.ipynb #9f31747c
