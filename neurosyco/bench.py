@@ -390,13 +390,16 @@ def stage_timings(run_dir, model) -> dict:
     return json.loads(f.read_text()) if f.exists() else {}
 
 def time_groups(st: dict) -> dict:
-    """Stage seconds grouped by what they buy, in minutes: the main command's shared stages and its frontier (with the
-    controls), and the extended command's parts (stage 04/05 per method, the held-out format, each sweep, the own-best runs
-    on every test item, the second organism's check of them)."""
-    g = dict(shared=0.0, frontier=0.0, table1=0.0, heldout=0.0, data_sweep=0.0, budget_sweep=0.0, own_best=0.0, second_organism=0.0)
+    """Stage seconds grouped by what they buy, in minutes: the main command's shared stages (the organism, its
+    evaluation, 01-03) and its frontier (with the controls), and the extended command's parts (the native model's
+    evaluation, the letter-located set's frontier, stage 04/05 per method, the held-out format, each sweep, the own-best
+    runs on every test item, the second organism's check of them, the cost benchmark)."""
+    g = dict(shared=0.0, frontier=0.0, native=0.0, letter=0.0, table1=0.0, heldout=0.0, data_sweep=0.0, budget_sweep=0.0,
+             own_best=0.0, second_organism=0.0, cost=0.0)
     for k, v in st.items():
         if k in ("total", "this_call"): continue
         if k in ("frontier", "controls"): g["frontier"] += v
+        elif k == "05_eval_native": g["native"] += v
         elif k.startswith("04_train") or (k.startswith("05_eval_") and k not in ("05_eval_native", "05_eval_organism")): g["table1"] += v
         elif k == "heldout_best": g["heldout"] += v   # the held-out format at every method's own best
         else: g[k if k in g else "shared"] += v
@@ -439,11 +442,13 @@ def bench_table(res: dict, stage_seconds: dict | None = None) -> str:
         if "frontier" not in st:   # recorded before the main command was the frontier: no grouping by today's commands
             return out + " (Recorded at an earlier design of the pipeline, before the frontier; the main command's stages differ now.)"
         out += (f" By what they buy: the main command {round(g['shared'] + g['frontier'], 1)} min (the shared stages: the organism, "
-                f"its and the native model's evaluation, 01-03 and cost, {g['shared']} min; the frontier and the controls "
-                f"{g['frontier']} min); the extended command's parts: stage 04/05 per method {g['table1']} min, the held-out "
-                f"format {g['heldout']} min, the data sweep {g['data_sweep']} min, the budget sweep {g['budget_sweep']} min, "
-                f"every method's own best on every test item {g['own_best']} min, its check on a second organism "
-                f"{g['second_organism']} min (0: not run at the recorded code).")
+                f"its evaluation and 01-03, {g['shared']} min; the frontier and the controls {g['frontier']} min); the "
+                f"extended command's parts: the native model's evaluation {g['native']} min, the letter-located set's frontier "
+                f"{g['letter']} min, stage 04/05 per method "
+                f"{g['table1']} min, the held-out format {g['heldout']} min, the data sweep {g['data_sweep']} min, the "
+                f"budget sweep {g['budget_sweep']} min, every method's own best on every test item {g['own_best']} min, its "
+                f"check on a second organism {g['second_organism']} min, the cost benchmark {g['cost']} min (0: not run at "
+                f"the recorded code).")
     return out
 
 # %% ../nbs/bench.ipynb #d8c0fefe

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_paper.ipynb #5e2dbe38
 from __future__ import annotations
-import contextlib, csv, json, math, os, time
+import contextlib, csv, functools, json, math, os, time
 from collections import Counter
 from pathlib import Path
 import numpy as np
@@ -16,30 +16,39 @@ from .decode import overlap
 from . import bench as bench_mod, sweeps as sweeps_mod, evaluate as eval_mod  # module attributes: a test swaps a sweep for a stand-in
 
 # %% auto #0
-__all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'NOTEBOOKS', 'COST_MIN_ROUNDS', 'EVAL_METHODS', 'CONTROLS', 'BAND',
-           'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS', 'TABLE2_TITLE', 'CLAIMS',
-           'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook', 'run_notebook', 'run_model',
-           'neuron_change', 'localisation_truth', 'location_overlap', 'sae_seed_rerun', 'cost_verdict', 'comparisons',
-           'judge', 'beats', 'two_readings', 'budget_verdicts', 'data_verdicts', 'control_verdicts', 'frontier_points',
-           'scored_datasets', 'best_points', 'heldout_best_points', 'matched_collateral', 'cost_entry', 'collect',
-           'following', 'is_own_best', 'across_runs', 'check_targets', 'table1_rows', 'table2_rows', 'table3_rows',
-           'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows', 'table9_rows', 'table10_rows', 'table8_rows',
-           'table8b_rows', 'table8c_rows', 'markdown_table', 'write_table', 'fig_neurons', 'fig_data_sweep',
-           'fig_frontier', 'fig_capability', 'targets_markdown', 'write_figures', 'build_figures', 'verdicts_markdown',
-           'readme_markdown', 'default_figures_dir', 'paper', 'update_results', 'cost_part', 'data_sweep_part',
-           'own_best_part', 'heldout_best_part', 'restat_part', 'second_organism_part', 'rerun_part']
+__all__ = ['PAPER_METHODS', 'MAIN_SWEEPS', 'EXTENDED_SWEEPS', 'MAIN_FRONTIER', 'NOTEBOOKS', 'COST_MIN_ROUNDS', 'EVAL_METHODS',
+           'CONTROLS', 'BAND', 'FULL_MARGIN', 'MC1_MARGIN', 'N_BOOT', 'ALPHA', 'CONTROL_KINDS', 'COLORS',
+           'TABLE2_TITLE', 'CLAIMS', 'nbs_dir', 'stage_folder', 'stale_reasons', 'is_done', 'stage_notebook',
+           'run_notebook', 'run_model', 'neuron_change', 'localisation_truth', 'location_overlap', 'sae_seed_rerun',
+           'cost_verdict', 'comparisons', 'judge', 'beats', 'two_readings', 'budget_verdicts', 'data_verdicts',
+           'control_verdicts', 'frontier_points', 'scored_datasets', 'best_points', 'heldout_best_points',
+           'matched_collateral', 'cost_entry', 'collect', 'following', 'is_own_best', 'across_runs', 'check_targets',
+           'table1_rows', 'table2_rows', 'table3_rows', 'table4_rows', 'table5_rows', 'table6_rows', 'table7_rows',
+           'table9_rows', 'table10_rows', 'table8_rows', 'table8b_rows', 'table8c_rows', 'markdown_table',
+           'write_table', 'fig_neurons', 'fig_data_sweep', 'fig_frontier', 'fig_capability', 'targets_markdown',
+           'write_figures', 'build_figures', 'verdicts_markdown', 'readme_markdown', 'default_figures_dir', 'paper',
+           'update_results', 'cost_part', 'data_sweep_part', 'own_best_part', 'heldout_best_part', 'restat_part',
+           'second_organism_part', 'rerun_part']
 
 # %% ../nbs/06_paper.ipynb #6e2bb5f2
 PAPER_METHODS = ("masked", "random", "random_at_masked_lr", "full", "lora")  # masked first: the last control reads its lr
-# What fits in 150 minutes on a 2-core CPU (the main command, `sweeps=True`): the shared stages (organism, its and the
-# native model's evaluation, 01-03) and MAIN_SWEEPS: the frontier (every method, the control sets included, over its
-# rates at 3 replicates, each at its own val-chosen best: Table 9 and the verdicts' replicated comparisons) and the cost
-# benchmark. `sweeps="all"` (the second documented command, `.ci/extended`) adds stage 04/05 per method of PAPER_METHODS
-# (Table 1's full evaluation: every test item, Syco-Bench, TruthfulQA; their tuning runs are the frontier's) and the
-# EXTENDED_SWEEPS: the controls sweep (each draw tuned for itself over the frontier's runs, with `tune`'s extension past
-# a grid edge, which the frontier does not have), the held-out format, the data and budget sweeps.
-MAIN_SWEEPS = ("frontier", "cost")
-EXTENDED_SWEEPS = ("controls", "own_best", "heldout", "heldout_best", "data_sweep", "budget_sweep")
+# What fits in 150 minutes on a 2-core CPU (the main command, `sweeps=True`): the shared stages (organism, its
+# evaluation, 01-03) and MAIN_SWEEPS: the frontier (every method, the control sets included, over its rates at 3
+# replicates, each scored on val and each method at its own val-chosen best: Table 9 and the verdicts' replicated
+# comparisons). `sweeps="all"` (the second documented command, `.ci/extended`) adds the native model's evaluation where
+# an organism is the start (a reference row, not the start), stage 04/05 per method of PAPER_METHODS (Table 1's full
+# evaluation: every test item, Syco-Bench, TruthfulQA; their tuning runs are the frontier's) and the EXTENDED_SWEEPS:
+# the controls sweep (each draw tuned for itself over the frontier's runs, with `tune`'s extension past a grid edge,
+# which the frontier does not have), the held-out format, the data and budget sweeps, and the cost benchmark (timings
+# are read in a process that has not run two hours of other work: `.ci/extended cost` runs it alone). The native
+# model's evaluation and the cost benchmark left the main command when the frontier began scoring `val` at every
+# replicate (about 20 minutes more on smollm2-135m), to keep it within 150 minutes.
+MAIN_SWEEPS = ("frontier",)
+EXTENDED_SWEEPS = ("letter", "controls", "own_best", "heldout", "heldout_best", "data_sweep", "budget_sweep", "cost")
+# the main command's frontier: the issue's first priority (masked, random, leverage-matched random, full, LoRA at 3
+# replicates); the letter-located set, its next, joins the frontier in the extended command (`letter`: the frontier
+# again, its other runs cached), since `val` at every replicate left no room for it within 150 minutes
+MAIN_FRONTIER = ("masked", "random", "leverage", "full", "lora")
 NOTEBOOKS = STAGE_NOTEBOOKS  # stage -> notebook (one map, in core)
 
 def nbs_dir() -> Path:
@@ -107,7 +116,9 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     """Run every stage for one model (skipping finished ones unless `rerun`); returns wall seconds per stage (`organism`:
     its settings' overrides). `methods`: stage 04/05 per method (None: none for the main command, PAPER_METHODS with
     `sweeps="all"`); the main command's sweeps come first, so stage 04 finds its tuning runs trained. `evals`: the native
-    and the starting model's evaluations (False: neither, only what locating needs; "start": the organism's alone)."""
+    and the starting model's evaluations (False: neither, only what locating needs; "start": the organism's alone). The
+    main command (`sweeps` True or "main") of a model with an organism evaluates the organism alone: the native model
+    is a reference there, evaluated by the extended command."""
     if evals not in (True, False, "start"): raise ValueError(f"evals must be True, False or 'start', not {evals!r}")
     if sweeps not in (True, False, "main", "all"): raise ValueError(f"sweeps must be True/'main' (the main command), 'all' (and the extended sweeps) or False, not {sweeps!r}")
     methods = (PAPER_METHODS if sweeps == "all" else ()) if methods is None else tuple(methods)
@@ -133,7 +144,8 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
         times[tag] = run_notebook(nb, tag=tag, **kw, **({"method": method} if method else {}), **params)["seconds"]
         log(f"   {tag}: {times[tag]:.0f}s")
     if needs_organism: step("00_organism", "organism", NOTEBOOKS["organism"], organism=json.dumps(organism or {}))
-    if evals is True: step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")   # evals=False: only what locating needs (an extended part)
+    native = evals is True and not (needs_organism and sweeps in (True, "main"))   # the start, or a reference (extended)
+    if native: step("05_eval_native", "eval", NOTEBOOKS["eval"], "native")   # evals=False: only what locating needs (an extended part)
     if needs_organism and evals: step("05_eval_organism", "eval", NOTEBOOKS["eval"], "organism")
     step("01_activations", "activations", NOTEBOOKS["activations"])
     step("02_probes", "probes", NOTEBOOKS["probes"])
@@ -141,7 +153,8 @@ def run_model(model: str = DEFAULT_MODEL, run_dir="runs", profile: str = "quick"
     common = dict(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
     def sweep_steps(which):
         # the frontier trains every run the controls and stage 04 tune over, so it goes first
-        for name, fn, folder in [x for x in (("frontier", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),
+        for name, fn, folder in [x for x in (("frontier", functools.partial(sweeps_mod.frontier_sweep, methods=MAIN_FRONTIER), stage_folder(run_dir, model, "sweeps", "frontier")),
+                                 ("letter", sweeps_mod.frontier_sweep, stage_folder(run_dir, model, "sweeps", "frontier")),   # every method: the letter set joins
                                  ("controls", sweeps_mod.controls_sweep, stage_folder(run_dir, model, "sweeps", "controls")),
                                  ("own_best", sweeps_mod.own_best_sweep, stage_folder(run_dir, model, "sweeps", "own_best")),
                                  ("heldout", eval_mod.heldout_stage, stage_folder(run_dir, model, "heldout")),
@@ -1418,15 +1431,16 @@ def _committed(figures_dir, model: str, profile: str | None = None) -> tuple[dic
     return r, rf
 
 def update_results(figures_dir, model: str, located: NeuronSet | None = None, timings: dict | None = None,
-                   commits: dict | None = None, **keys) -> dict:
+                   commits: dict | None = None, drop=(), **keys) -> dict:
     """Merge results computed on their own (an extended part run after the main command, on a fresh clone) into a
     model's committed results (one model's `figures_dir`): `keys` replace those of `results.json`, `timings` (seconds)
     and `commits` join theirs, every verdict is computed again (`check_targets`) and every table and figure rewritten
     from the merged results (`write_figures`); nothing is rerun. `located`: the run's located set, refused unless it is
-    the one the results were built on (the same organism and stages 01-03)."""
+    the one the results were built on (the same organism and stages 01-03). `drop`: keys removed (results made stale)."""
     r, rf = _committed(figures_dir, model)
     if located is not None: _same_located(r, located, rf)
     r.update(keys)
+    for k in drop: r.pop(k, None)
     if timings:   # the part's seconds join the stages', and "total" (every stage's cost, as `run_model` keeps it) counts them
         t = r.setdefault("timings", {}).setdefault(r.get("profile") or "full", {})
         t.update({k: round(v, 1) for k, v in timings.items()})
@@ -1548,7 +1562,21 @@ def restat_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODE
         raise ValueError(f"the frontier in {ff} is not the one {rf} was built on (methods, rates or each replicate's KL differ): rerun the main command")
     ob = stage_folder(run_dir, model, "sweeps", "own_best") / "rows.json"
     if ob.exists(): keys["best_test"] = best_points(read_json(ob), ds)
-    return update_results(figures_dir, model, NeuronSet.load(nf), **keys)
+    # a frontier whose choice changed (e.g. a new rule) leaves the parts scored at the earlier rates stale: they are
+    # dropped with their tables (their verdicts fall back to the frontier's sample), never mixed with the new choice
+    drop = [k for k in ("best_test", "heldout_best") if _at_other_rates(keys.get(k, r.get(k)), keys["best"])]
+    for k in drop:
+        print(f"restat: {k} was scored at rates the frontier no longer chooses ({', '.join(_at_other_rates(keys.get(k, r.get(k)), keys['best']))}):"
+              f" dropped; run `.ci/extended {'best' if k == 'best_test' else 'heldout-best'}` to score the chosen runs")
+        keys.pop(k, None)
+    drop += ["heldout_best_info", "heldout_best_check"] if "heldout_best" in drop else []
+    drop += ["own_best_check"] if "best_test" in drop else []
+    c = _commits(run_dir, model).get("sweeps/frontier")   # the code that wrote the rows read (e.g. a changed rate choice)
+    return update_results(figures_dir, model, NeuronSet.load(nf), commits={"sweeps/frontier": c} if c else None, drop=drop, **keys)
+
+def _at_other_rates(entry: dict | None, best: dict) -> list[str]:
+    "The methods of an own-best entry (`best_test`, `heldout_best`) scored at another rate than `best` now chooses."
+    return [m for m, v in (entry or {}).items() if m in best and v.get("lr") != best[m]["lr"]]
 
 def second_organism_part(run_dir="runs-seed1", figures_dir="figures", model: str = DEFAULT_MODEL, profile: str = "full",
                          seed: int = 0, device: str = "auto", data_dir=None, organism: dict | None = None,

@@ -214,7 +214,7 @@ def _frontier_sets(loaded, run_dir, model, profile, data_dir, seed, methods, n, 
     "The frontier's neuron sets (the located set, `n` draws of each control kind, the letter-located set) and its seeded runners."
     spec = loaded.spec
     if {"leverage", "letter"} & set(methods):
-        sets, _ = control_sets(loaded, run_dir, model, profile, data_dir, seed, n, progress=False)
+        sets, _ = control_sets(loaded, run_dir, model, profile, data_dir, seed, n, progress=False, letter="letter" in methods)
     else:
         base = neuron_sets(run_dir, model, spec, None, seed) if any(METHODS.get(x) and METHODS[x].needs_neurons for x in methods) else {}
         sets = {"located": base.get("located"), **{f"random_{k}": base["random"] if k == 0 else random_like(base["located"], spec, seed + k)
@@ -235,8 +235,9 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
                    progress: bool = True) -> list[dict]:
     """Correction against collateral: for each method and each rate of its family's frontier grid (`frontier_lrs`),
     `frontier_seeds` replicates, each scored on the `test` sample (follow with per-item margins) and on the KL from the
-    start per neutral prompt; the first replicate also on `val`, where the method's own best is chosen (`choose_lr` on
-    its |follow|, as stage 04 chooses; `val` at every replicate would cost the main command a tenth more).
+    start per neutral prompt, and on `val`, where the method's own best is chosen: `choose_lr` on the `val` |follow|
+    averaged over the replicates (`val_score`; each replicate's is `seeds[k]["val_score"]`): one replicate's `val` is
+    one training seed's (or set draw's) luck, and a method's best is its rate, not its luckiest run.
     A replicate of `masked` (the located set), `letter` (the letter-located set, `control_sets`), `full` and `lora` is a
     training seed; one of `random` and `leverage` (uniform and leverage-matched draws with the located set's per-layer
     counts) is a draw of the set, trained with `seed`: the set is the thing being tested, so it is what is resampled.
@@ -261,22 +262,21 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
         mrows = []
         for lr in grids[fam]:
             recs = []
-            for k, (r, ns, name) in enumerate(reps):   # `val` at the first replicate, where the choice is made (as in stage 04)
-                ev = evals if k == 0 else {x: f for x, f in evals.items() if x != vkey}
-                recs.append((r.run(train_as, lr, examples, ns, evals=ev), name)); r.states.clear()
-            first = recs[0][0]
+            for r, ns, name in reps:   # `val` at every replicate: the choice reads their mean
+                recs.append((r.run(train_as, lr, examples, ns, evals=evals), name)); r.states.clear()
+            first, vals = recs[0][0], [round(val_score(x["evals"][vkey]), 6) for x, _ in recs]
             mrows.append(dict(method=method, lr=float(lr), neurons=reps[0][1].n if reps[0][1] is not None else None,
                               replicates="set draws" if method in DRAWN else "training seeds", **_rates_row(first["evals"][tkey]),
-                              n_test=sw.n_test, kl_neutral=_kl(first["evals"][kkey]), val_score=round(val_score(first["evals"][vkey]), 6),
-                              seeds=[dict(_seed_entry(x, tkey, kkey), set=name) for x, name in recs]))
+                              n_test=sw.n_test, kl_neutral=_kl(first["evals"][kkey]), val_score=round(float(np.mean(vals)), 6),
+                              seeds=[dict(_seed_entry(x, tkey, kkey), set=name, val_score=v) for (x, name), v in zip(recs, vals)]))
         best = choose_lr({x["lr"]: x["val_score"] for x in mrows}, cfg.tol)
-        for x in mrows: x["chosen"] = x["lr"] == best   # the method at its own best: val |follow| of its first replicate
+        for x in mrows: x["chosen"] = x["lr"] == best   # the method at its own best: val |follow| over its replicates
         rows += mrows
     with atomic_dir(sweep_dir(run_dir, model, "frontier")) as out:
         write_json(out / "rows.json", rows)
         write_meta(out, model, "sweep_frontier", dict(profile=profile, seed=seed, methods=list(methods), lrs=grids,
                                                       sweep_seeds=n), n_rows=len(rows), scored_datasets=datasets,
-                   choice=f"per method, the smallest grid rate within {cfg.tol} of the best val |follow| of its first replicate")
+                   choice=f"per method, the smallest grid rate within {cfg.tol} of the best val |follow| averaged over its replicates")
     return rows
 
 # %% ../nbs/05b_sweeps.ipynb #66db5dc8
@@ -368,8 +368,9 @@ def heldout_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str
 
 # %% ../nbs/05b_sweeps.ipynb #153c330b
 def control_sets(loaded, run_dir, model: str, profile: str = "quick", data_dir=None, seed: int = 0, draws: int = 3,
-                 progress: bool = False) -> tuple[dict, dict]:
-    "`({name: NeuronSet}, info)`: the located set, `draws` uniform and leverage-matched random sets, and the letter-located set."
+                 progress: bool = False, letter: bool = True) -> tuple[dict, dict]:
+    """`({name: NeuronSet}, info)`: the located set, `draws` uniform and leverage-matched random sets, and the
+    letter-located set (`letter=False`: not scored, a few minutes saved where no letter run follows)."""
     spec = loaded.spec
     base = neuron_sets(run_dir, model, spec, None, seed)
     located = base["located"]
@@ -378,11 +379,13 @@ def control_sets(loaded, run_dir, model: str, profile: str = "quick", data_dir=N
     sets = {"located": located}
     sets.update({f"random_{k}": base["random"] if k == 0 else random_like(located, spec, seed + k) for k in range(draws)})
     sets.update({f"leverage_{k}": leverage_matched(located, lev, spec, seed + k) for k in range(draws)})
-    au = read_json(stage_dir(run_dir, model, "probes", create=False) / "auroc.json")
-    items = locate_items(data_dir, seed, ACT_PROFILES[profile].n_items)
-    scores, info = letter_scores(loaded, items, sweep_dir(run_dir, model, "letter_activations"), load_saes(run_dir, model, spec),
-                                 au["C"], seed, progress=progress)
-    info.pop("labels", None)
+    scores, info = None, {}
+    if letter:
+        au = read_json(stage_dir(run_dir, model, "probes", create=False) / "auroc.json")
+        items = locate_items(data_dir, seed, ACT_PROFILES[profile].n_items)
+        scores, info = letter_scores(loaded, items, sweep_dir(run_dir, model, "letter_activations"), load_saes(run_dir, model, spec),
+                                     au["C"], seed, progress=progress)
+        info.pop("labels", None)
     if scores is not None: sets["letter"] = select_top(scores, located.n / spec.n_neurons)
     ml = lambda ns: round(float(np.mean([float(lev[l, i].clamp_min(1e-12).log()) for l, v in ns.indices.items() for i in v])), 4)
     return sets, dict(letter=info, mean_log_leverage={k: ml(v) for k, v in sets.items()}, all_neurons_mean_log_leverage=round(float(lev.clamp_min(1e-12).log().mean()), 4))

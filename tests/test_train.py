@@ -154,9 +154,12 @@ def test_frontier_runs_each_method_over_its_rates(run_dir, data_dir, monkeypatch
     assert all([x["set"] for x in r["seeds"]] == ["random_0", "random_1"] for r in rows if r["method"] == "random")
     assert all(r["seeds"][0]["kl_neutral"] == r["kl_neutral"] for r in rows)
     assert rows[2]["seeds"][0]["kl_neutral"] != rows[2]["seeds"][1]["kl_neutral"]   # another draw, another model
-    # each method's own best: one chosen rate per method, the smallest within tol of the best val |follow| (first replicate)
+    # each method's own best: one chosen rate per method, the smallest within tol of the best val |follow| averaged
+    # over the point's replicates (every replicate scored on val, not only the first)
     recs = [read_json(f) for f in (run_dir / "tiny-llama" / "train" / "cache").glob("*.json")]
-    assert sum(any(k.startswith("val") for k in r["evals"]) for r in recs if r["method"] != "none") == 5   # one per point
+    assert sum(any(k.startswith("val") for k in r["evals"]) for r in recs if r["method"] != "none") == 10   # one per replicate
+    assert all(len(r["seeds"]) == 2 and abs(r["val_score"] - sum(x["val_score"] for x in r["seeds"]) / 2) < 1e-6 for r in rows)
+    assert any(r["seeds"][0]["val_score"] != r["seeds"][1]["val_score"] for r in rows)   # the mean is not the first replicate's
     for m in ("masked", "random", "full"):
         mr = [r for r in rows if r["method"] == m]
         assert sum(r["chosen"] for r in mr) == 1, m
