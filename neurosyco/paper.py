@@ -1564,10 +1564,11 @@ def restat_part(run_dir="runs", figures_dir="figures", model: str = DEFAULT_MODE
     if ob.exists(): keys["best_test"] = best_points(read_json(ob), ds)
     # a frontier whose choice changed (e.g. a new rule) leaves the parts scored at the earlier rates stale: they are
     # dropped with their tables (their verdicts fall back to the frontier's sample), never mixed with the new choice
-    drop = [k for k in ("best_test", "heldout_best") if _at_other_rates(keys.get(k, r.get(k)), keys["best"])]
+    stale = {k: _at_other_rates(keys.get(k, r.get(k)), keys["best"]) for k in ("best_test", "heldout_best")}
+    drop = [k for k, ms in stale.items() if ms]
     for k in drop:
-        print(f"restat: {k} was scored at rates the frontier no longer chooses ({', '.join(_at_other_rates(keys.get(k, r.get(k)), keys['best']))}):"
-              f" dropped; run `.ci/extended {'best' if k == 'best_test' else 'heldout-best'}` to score the chosen runs")
+        print(f"restat: {k} was scored at rates the frontier no longer chooses ({', '.join(stale[k])}): dropped; "
+              f"run `.ci/extended {'best' if k == 'best_test' else 'heldout-best'}` to score the chosen runs")
         keys.pop(k, None)
     drop += ["heldout_best_info", "heldout_best_check"] if "heldout_best" in drop else []
     drop += ["own_best_check"] if "best_test" in drop else []
