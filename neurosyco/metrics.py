@@ -183,8 +183,10 @@ def sycophancy_rates(model, tokenizer, spec, items_by_dataset: dict, seed: int =
 # %% ../nbs/00_metrics.ipynb #6209e258
 @torch.no_grad()
 def neutral_kl(model, ref_model, tokenizer, prompts: list[str], batch_size: int = 8, positions: str = "all",
-               per_prompt: bool = False):
-    "Mean KL(ref || model) of next-token distributions on `prompts` (`positions`: 'all' tokens or only the 'last'; `per_prompt`: the array)."
+               per_prompt: bool = False, ref_cache: dict | None = None):
+    """Mean KL(ref || model) of next-token distributions on `prompts` (`positions`: 'all' tokens or only the 'last'; `per_prompt`: the array).
+    `ref_cache` (a dict the caller keeps) holds the reference's log-probs per batch, on the CPU: the frontier scores ~50
+    models against one reference, which then runs once instead of once per model (the same batches: the same numbers)."""
     if positions not in ("all", "last"): raise ValueError(f"positions must be 'all' or 'last', not {positions!r}")
     if not prompts: raise ValueError("no prompts for the KL")
     if ref_model is None or ref_model is model: return np.zeros(len(prompts)) if per_prompt else 0.0
@@ -196,7 +198,11 @@ def neutral_kl(model, ref_model, tokenizer, prompts: list[str], batch_size: int 
         idx = order[b0:b0 + batch_size]
         batch = left_pad([seqs[i] for i in idx], pad_id(tokenizer))
         lm = model(**{k: v.to(dev) for k, v in batch.items()}).logits.float().log_softmax(-1)
-        lr = ref_model(**{k: v.to(rdev) for k, v in batch.items()}).logits.float().log_softmax(-1).to(dev)
+        key = tuple(tuple(seqs[i]) for i in idx)
+        if ref_cache is not None and key in ref_cache: lr = ref_cache[key].to(dev)
+        else:
+            lr = ref_model(**{k: v.to(rdev) for k, v in batch.items()}).logits.float().log_softmax(-1).to(dev)
+            if ref_cache is not None: ref_cache[key] = lr.to("cpu")
         kl = (lr.exp() * (lr - lm)).sum(-1)                      # [b, T]
         mask = batch["attention_mask"].to(dev).float()
         if positions == "last": mask = torch.zeros_like(mask); mask[:, -1] = 1

@@ -56,7 +56,8 @@ def sweep_dir(run_dir, model, which: str) -> Path:
 
 def _kl_eval(ref_model, tokenizer, prompts: list[str]):
     "KL from the start on each neutral prompt (a list, in `prompts` order): rows report the mean, paired statistics use the list."
-    return lambda model: [round(float(x), 6) for x in neutral_kl(model, ref_model, tokenizer, prompts, per_prompt=True)]
+    cache = {}   # the reference's log-probs: computed at the first run, read by every later one
+    return lambda model: [round(float(x), 6) for x in neutral_kl(model, ref_model, tokenizer, prompts, per_prompt=True, ref_cache=cache)]
 
 def _kl(v) -> float:
     "The mean KL of an evaluation's per-prompt list."
