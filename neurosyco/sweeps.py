@@ -21,8 +21,8 @@ from .activations import PROFILES as ACT_PROFILES, locate_items, neuron_moments
 from .probes import load_saes
 
 # %% auto #0
-__all__ = ['SWEEP_PROFILES', 'DRAWN', 'SweepConfig', 'sweep_config', 'sweep_dir', 'lr_neighbours', 'data_sweep', 'budget_sweep',
-           'frontier_sweep', 'own_best_sweep', 'heldout_best_sweep', 'control_sets', 'controls_sweep']
+__all__ = ['SWEEP_PROFILES', 'DRAWN', 'SweepConfig', 'sweep_config', 'sweep_dir', 'same_profile', 'lr_neighbours', 'data_sweep',
+           'budget_sweep', 'frontier_sweep', 'own_best_sweep', 'heldout_best_sweep', 'control_sets', 'controls_sweep']
 
 # %% ../nbs/05b_sweeps.ipynb #7c221d99
 @dataclass
@@ -53,6 +53,15 @@ def sweep_config(profile: str, **overrides) -> SweepConfig:
 def sweep_dir(run_dir, model, which: str) -> Path:
     "Where a sweep writes `rows.json` and `meta.json`: `runs/<model>/sweeps/<which>/`."
     return stage_dir(run_dir, model, "sweeps") / which
+
+def same_profile(run_dir, model, profile: str):
+    """Refuse a sweep in a run folder whose sweeps were made on another profile: their rows would be overwritten (a quick
+    run of this notebook's experiment cell in `runs/` once replaced the full profile's frontier with its own)."""
+    for f in sorted(stage_dir(run_dir, model, "sweeps").glob("*/meta.json")):
+        have = (read_json(f).get("params") or {}).get("profile")
+        if have is not None and have != profile:
+            raise ValueError(f"{f.parent} holds the {have} profile's sweep; a {profile} sweep here would overwrite it: "
+                             f"choose another run_dir (or remove that folder)")
 
 def _kl_eval(ref_model, tokenizer, prompts: list[str]):
     "KL from the start on each neutral prompt (a list, in `prompts` order): rows report the mean, paired statistics use the list."
@@ -106,6 +115,7 @@ def data_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "quic
     smaller set: does a correction learnt on made-up claims transfer to the benchmarks? `lrs`: a whole-pool rate per
     method, over stage 04's (each row says where its rate came from: `full_data_lr_source`)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     sizes = list(dict.fromkeys(sizes)) if sizes is not None else None
     cfg, sw = train_config(profile), sweep_config(profile)
     sizes = sw.sweep_sizes if sizes is None else sizes
@@ -184,6 +194,7 @@ def budget_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "qu
     its own runs, not given the located set's rate); sycophancy and KL on `test`.
     Like the data sweep, every row is trained again at `sweep_seeds - 1` further training seeds (`seeds`)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     cfg, sw = train_config(profile), sweep_config(profile)
     fracs = sw.budget_fracs if fracs is None else fracs
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
@@ -244,6 +255,7 @@ def frontier_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     counts) is a draw of the set, trained with `seed`: the set is the thing being tested, so it is what is resampled.
     Those runs are exactly the ones the controls sweep tunes over, which then trains nothing new on the same grid."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     cfg, sw = train_config(profile), sweep_config(profile)
     grids = {**sw.frontier_lrs, **(lrs or {})}
     unknown = [x for x in methods if x not in METHODS and x not in ("leverage", "letter")]
@@ -312,6 +324,7 @@ def own_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     True; each replicate's `sample`: its follow on the frontier's `test` sample); writes `sweeps/own_best/`. The quick
     profile scores `best_test_n` items per dataset (more than the sample), the full profile every one."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     cfg, sw = train_config(profile), sweep_config(profile)
     chosen = _chosen(run_dir, model, chosen)
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
@@ -343,6 +356,7 @@ def heldout_best_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str
     `{"rows": rows in the frontier's shape (each replicate's `items`: held-out margins; `syco_bench`), "start": ...}`;
     writes `sweeps/heldout_best/`."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     cfg, sw = train_config(profile), sweep_config(profile)
     chosen = _chosen(run_dir, model, chosen)
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
@@ -396,6 +410,7 @@ def controls_sweep(model: str = "smollm2-135m", run_dir="runs", profile: str = "
     """The located set against its controls at the same budget (`control_sets`): each set tuned on `val` for itself,
     then trained once at its rate and scored on the `test` sample (follow with margins; KL from the start)."""
     check_params(model=model, run_dir=run_dir, profile=profile, data_dir=data_dir, seed=seed, device=device)
+    same_profile(run_dir, model, profile)
     cfg, sw = train_config(profile), sweep_config(profile)
     loaded, examples, runner, datasets, tkey, kkey, evals = _test_setup(model, run_dir, cfg, sw, data_dir, seed, device, progress)
     m, tok, spec = loaded
